@@ -1,0 +1,182 @@
+"""Command line: `cfcompat scan | rules | explain | --version` (see contract.md)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .model import SEVERITY_RANK, TARGETS
+
+FORMATS = ("text", "json")
+
+
+class UsageFailure(Exception):
+    """A usage or configuration problem: one line on stderr, exit status 2."""
+
+
+def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    out = []
+    for v in values:
+        fmt, sep, file = v.partition(":")
+        if not sep or not file:
+            raise UsageFailure(f"--output expects FMT:FILE, got {v!r}")
+        if fmt not in FORMATS:
+            raise UsageFailure(f"--output: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        out.append((fmt, Path(file)))
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="cfcompat", message="%(prog)s %(version)s")
+def cli() -> None:
+    """cfcompat: what in a JS/TS or Python repository breaks on Cloudflare (Workers, Python Workers,
+    Containers, Durable Objects), why, and what to use instead. It reads code; it never runs it."""
+
+
+@cli.command()
+@click.argument("path", type=click.Path(file_okay=False, dir_okay=True, path_type=Path))
+@click.option("--target", type=click.Choice(TARGETS), default=None,
+              help="Platform judged against. Default: from the wrangler config, else workers for a JS/TS repo "
+                   "and python-workers for a Python one.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="What goes to stdout (default: text).")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FMT:FILE",
+              help="Also write FMT to FILE; repeatable.")
+@click.option("--compat-date", metavar="YYYY-MM-DD", default=None, help="Override the wrangler compatibility_date.")
+@click.option("--compat-flag", "compat_flags", multiple=True, metavar="FLAG",
+              help="Add a compatibility flag (repeatable).")
+@click.option("--plan", type=click.Choice(["free", "paid"]), default="paid", show_default=True,
+              help="Workers plan whose limits apply.")
+@click.option("--fail-on", type=click.Choice(["blocker", "warning", "never"]), default="never", show_default=True,
+              help="Exit 1 when a finding at or above this severity remains.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
+              help="Worker processes (default: CPU count; small repositories use one).")
+@click.option("--include-tests", is_flag=True, help="Judge test, build and config code like runtime code.")
+@click.option("--include-large", is_flag=True, help="Also scan source files over 1 MiB.")
+@click.option("--color/--no-color", default=None, help="Colour in text output (default: on a terminal).")
+def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ...], compat_date: str | None,
+         compat_flags: tuple[str, ...], plan: str, fail_on: str, jobs: int, include_tests: bool,
+         include_large: bool, color: bool | None) -> None:
+    """Scan the repository at PATH and report what breaks on the target."""
+    from ..reports import render
+    from .engine import ScanOptions, scan as run_scan
+    from .settings import valid_date
+
+    if not path.exists():
+        raise UsageFailure(f"{path}: no such folder")
+    if not path.is_dir():
+        raise UsageFailure(f"{path}: not a folder")
+    if compat_date is not None and not valid_date(compat_date):
+        raise UsageFailure(f"--compat-date {compat_date!r} is not a YYYY-MM-DD date")
+    outs = _parse_outputs(outputs)
+    opts = ScanOptions(target=target, compat_date=compat_date, compat_flags=list(compat_flags), plan=plan,
+                       include_tests=include_tests, include_large=include_large, jobs=jobs)
+    result = run_scan(path, opts)
+    for ofmt, ofile in outs:
+        try:
+            ofile.parent.mkdir(parents=True, exist_ok=True)
+            ofile.write_text(render(ofmt, result), encoding="utf-8")
+        except OSError as exc:
+            raise UsageFailure(f"{ofile}: cannot write output ({exc.strerror or exc})") from None
+    fmt = fmt or "text"
+    use_color = sys.stdout.isatty() if color is None else color
+    text = render(fmt, result, color=use_color) if fmt == "text" else render(fmt, result)
+    click.echo(text, nl=False)
+    if fail_on != "never":
+        limit = SEVERITY_RANK[fail_on]
+        if any(SEVERITY_RANK[f.severity] >= limit for f in result.findings):
+            sys.exit(1)
+
+
+@cli.command("rules")
+@click.option("--category", default=None, help="Only rules of this category.")
+@click.option("--target", type=click.Choice(TARGETS), default=None, help="Only rules that apply on this target.")
+def rules_cmd(category: str | None, target: str | None) -> None:
+    """List the rules, one line each: id, category, severity per target."""
+    from ..rules import load_rules
+    from .model import CATEGORIES
+    if category is not None and category not in CATEGORIES:
+        raise UsageFailure(f"--category: unknown category {category!r} (choose from {', '.join(CATEGORIES)})")
+    for r in load_rules():
+        if category and r.category != category:
+            continue
+        if target and r.severity_for(target) is None:
+            continue
+        sev = " ".join(f"{t}={r.severity_for(t) or '-'}" for t in TARGETS)
+        click.echo(f"{r.id:<28} {r.category:<14} {sev}")
+
+
+@cli.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """What RULE_ID finds, why it breaks, what replaces it, and links."""
+    from ..rules import rules_by_id
+    rules = rules_by_id()
+    r = rules.get(rule_id)
+    if r is None:
+        close = [k for k in rules if rule_id in k or k in rule_id]
+        hint = f" (did you mean {', '.join(close[:3])}?)" if close else ""
+        raise UsageFailure(f"unknown rule {rule_id!r}{hint}; `cfcompat rules` lists them")
+    click.echo(f"{r.id}: {r.title or r.category}")
+    click.echo(f"category: {r.category}   effort: {r.effort} point(s)   languages: {', '.join(r.languages)}")
+    click.echo("severity: " + ", ".join(f"{t} {r.severity_for(t) or 'does not apply'}" for t in TARGETS))
+    click.echo("")
+    click.echo("What it finds: " + r.message)
+    if r.why:
+        click.echo("")
+        click.echo("Why it breaks: " + r.why)
+    click.echo("")
+    click.echo("What to do: " + r.remediation)
+    if r.example:
+        click.echo("")
+        if r.example.get("before"):
+            click.echo("Before:")
+            for line in r.example["before"].splitlines():
+                click.echo("    " + line)
+        if r.example.get("after"):
+            click.echo("After:")
+            for line in r.example["after"].splitlines():
+                click.echo("    " + line)
+    click.echo("")
+    click.echo("Docs:")
+    for d in r.docs:
+        click.echo("  " + d)
+    if r.facts:
+        click.echo("Facts: " + ", ".join(r.facts) + " (see rules/kb/sources.yaml)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="cfcompat", standalone_mode=False)
+    except UsageFailure as exc:
+        click.echo(f"cfcompat: error: {exc}", err=True)
+        sys.exit(2)
+    except click.UsageError as exc:
+        click.echo(f"cfcompat: error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("cfcompat: aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"cfcompat: error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(0)
+    except KeyboardInterrupt:
+        click.echo("cfcompat: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # never a traceback for users; CFCOMPAT_DEBUG=1 shows it
+        import os
+        if os.environ.get("CFCOMPAT_DEBUG"):
+            raise
+        click.echo(f"cfcompat: internal error: {type(exc).__name__}: {exc} (set CFCOMPAT_DEBUG=1 for details)",
+                   err=True)
+        sys.exit(3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,180 @@
+"""Dependencies: read every manifest and lockfile, give each dependency a verdict for the target, and turn the
+problems into findings on the manifest's line (so every consumer sees them in the one findings list)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..rules import load_rules
+from .discovery import Discovery
+from .model import Dependency, Finding, ScanError
+from .parsing.facts import FileFacts
+from .settings import Settings
+
+
+def _natives():
+    from ..rules.classes.native import npm_natives, pep503, pypi_natives, pyodide_for_date
+    return npm_natives, pypi_natives, pyodide_for_date, pep503
+
+
+def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str], Any]) -> None:
+    """Fill verdict, category, replacement and reason of one dependency for the settings' target."""
+    npm_natives, pypi_natives, pyodide_for_date, pep503 = _natives()
+    target = settings.target
+    containers = target == "containers"
+    if dep.ecosystem == "npm":
+        entry = npm_natives().get(dep.name)
+        ev = lock_native.get(("npm", dep.name))
+        if entry is not None:
+            dep.category = entry.get("category", "native-module")
+            dep.replacement = entry.get("replacement")
+            if containers:
+                dep.verdict, dep.reason = "ok", "native addon; builds and loads in a linux/amd64 Container image"
+            else:
+                sev = entry.get("severity", "blocker")
+                dep.verdict = "replace" if sev == "warning" else "incompatible"
+                dep.reason = entry.get("reason")
+        elif ev is not None and ev.native:
+            dep.category = "native-module"
+            if containers:
+                dep.verdict, dep.reason = "ok", f"native build step ({ev.evidence}); fine in a Container"
+            else:
+                dep.verdict = "incompatible"
+                dep.reason = f"compiles native code at install ({ev.evidence})"
+        else:
+            dep.verdict = "unknown"
+        return
+    # PyPI
+    name = pep503(dep.name)
+    entry = pypi_natives().get(name)
+    ev = lock_native.get(("pypi", name))
+    if containers:
+        dep.verdict = "ok"
+        dep.reason = "runs in a linux/amd64 Container image"
+        return
+    pyo = pyodide_for_date(settings.compatibility_date)
+    in_pyodide = name in pyo.get("packages", {})
+    if in_pyodide:
+        dep.verdict = "ok"
+        dep.reason = f"in Pyodide {pyo.get('pyodide_version')} ({pyo['packages'][name]}), the build Python " \
+                     f"Workers use at compatibility date {settings.compatibility_date}"
+        if entry is not None:
+            dep.category = entry.get("category", "native-module")
+        return
+    if entry is not None:
+        dep.category = entry.get("category", "native-module")
+        dep.replacement = entry.get("replacement")
+        sev = entry.get("severity", "blocker")
+        dep.verdict = "replace" if sev == "warning" else "incompatible"
+        dep.reason = f"{entry.get('reason', '').rstrip('.')}; not in Pyodide {pyo.get('pyodide_version')}"
+        return
+    if ev is not None and ev.native is True:
+        dep.category = "native-module"
+        dep.verdict = "incompatible"
+        dep.reason = f"{ev.evidence}; not in Pyodide {pyo.get('pyodide_version')}"
+    elif ev is not None and ev.native is False:
+        dep.verdict = "ok"
+        dep.reason = f"pure Python ({ev.evidence})"
+    else:
+        dep.verdict = "unknown"
+
+
+def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFacts]
+                         ) -> tuple[list[Dependency], list[Finding], list[ScanError], dict[str, Any]]:
+    try:
+        from . import manifests
+    except ImportError:  # pragma: no cover - the package is part of the wheel
+        return [], [], [], {}
+    if not hasattr(manifests, "scan_manifests"):
+        return [], [], [], {}
+    rel_paths = list(disc.other_files)
+    scan = manifests.scan_manifests(disc.root, rel_paths)
+    errors = list(scan.errors)
+    lock_native: dict[tuple[str, str], Any] = {}
+    locked = list(scan.locked)
+    if disc.vendor_dirs and hasattr(manifests, "installed_native_evidence"):
+        try:
+            locked += manifests.installed_native_evidence(disc.root, disc.vendor_dirs)
+        except Exception as exc:  # evidence is optional; never stop the scan
+            errors.append(ScanError(disc.vendor_dirs[0], f"could not read installed packages: {exc}"))
+    _, _, _, pep503 = _natives()
+    for ev in locked:
+        key = (ev.ecosystem, pep503(ev.name) if ev.ecosystem == "pypi" else ev.name)
+        if ev.native or key not in lock_native:
+            lock_native[key] = ev
+    deps = list(scan.dependencies)
+    for d in deps:
+        judge(d, settings, lock_native)
+    # Transitive natives: attribute each to the direct dependency that pulls it in.
+    via: dict[str, list[str]] = {}
+    try:
+        via = manifests.attribute_transitive(scan)
+    except Exception:
+        via = {}
+    direct = {(d.ecosystem, d.name) for d in deps}
+    trans: list[Dependency] = []
+    if settings.target != "containers":
+        npm_natives, pypi_natives, pyodide_for_date, _ = _natives()
+        pyo = pyodide_for_date(settings.compatibility_date)
+        for ev in sorted(locked, key=lambda e: (e.ecosystem, e.name, e.lockfile)):
+            key_name = pep503(ev.name) if ev.ecosystem == "pypi" else ev.name
+            if (ev.ecosystem, key_name) in direct or (ev.ecosystem, ev.name) in direct:
+                continue
+            known = (npm_natives() if ev.ecosystem == "npm" else pypi_natives()).get(key_name)
+            is_native = ev.native is True or (known is not None and known.get("severity", "blocker") == "blocker")
+            if not is_native:
+                continue
+            if ev.ecosystem == "pypi" and key_name in pyo.get("packages", {}):
+                continue
+            parents = via.get(ev.name) or via.get(key_name) or []
+            if not parents:
+                continue
+            parent_deps = [d for d in deps if d.name in parents and d.ecosystem == ev.ecosystem]
+            if not parent_deps:
+                continue
+            p = parent_deps[0]
+            if any(x.name == key_name and x.via == p.name for x in trans):
+                continue
+            trans.append(Dependency(
+                ecosystem=ev.ecosystem, name=key_name, version=ev.version, manifest=p.manifest, line=p.line,
+                dev=p.dev or bool(ev.dev), verdict="incompatible", category="native-module",
+                replacement=(known or {}).get("replacement"),
+                reason=(known or {}).get("reason") or ev.evidence, via=p.name, kind="transitive"))
+    deps += trans
+    deps.sort(key=lambda d: (d.manifest, d.line, d.name, d.kind))
+    findings = dependency_findings(deps, settings)
+    extras = {"projects": scan.projects, "locked": locked, "entry_points": getattr(scan, "entry_points", [])}
+    return deps, findings, errors, extras
+
+
+def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Finding]:
+    rule = next((r for r in load_rules() if "dependencies" in r.match), None)
+    if rule is None:
+        return []
+    out: list[Finding] = []
+    for d in deps:
+        if d.verdict not in ("incompatible", "replace"):
+            continue
+        tgt = settings.target
+        if tgt in ("workers", "python-workers"):
+            tgt = "python-workers" if d.ecosystem == "pypi" else "workers"
+        sev = rule.severity_for(tgt)
+        if sev is None:
+            continue
+        if d.verdict == "replace":
+            sev = "warning"
+        note = ""
+        final = sev
+        if d.dev:
+            final, note = "info", "development dependency: never deployed, so never a blocker"
+        what = f"`{d.name}`" + (f" (via `{d.via}`)" if d.via else "")
+        msg = f"Depends on {what}, which ships compiled native code that cannot load in a Worker"
+        if d.reason:
+            msg += f": {d.reason.rstrip('.')}"
+        msg += "."
+        remediation = f"Replace with {d.replacement}." if d.replacement else rule.remediation
+        snippet = f"\"{d.via or d.name}\": \"{d.version}\"" if d.ecosystem == "npm" else f"{d.via or d.name} {d.version}".strip()
+        out.append(Finding(
+            rule_id=rule.id, category=d.category or rule.category, severity=final, path=d.manifest, line=d.line,
+            column=1, end_line=d.line, message=msg, snippet=snippet, context="config", remediation=remediation,
+            docs=list(rule.docs), effort=rule.effort, symbol=d.name, original_severity=sev, note=note))
+    return out

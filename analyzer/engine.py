@@ -1,0 +1,477 @@
+"""The engine: discover -> parse (facts) -> rules -> findings. Reports and assessment read its `ScanResult`."""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import importlib
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
+
+from ..rules import Rule, load_rules
+from .discovery import Discovery, SourceFile, discover, read_source
+from .model import Dependency, Finding, ScanError, SEVERITY_RANK
+from .parsing.facts import Arg, Call, FileFacts, Import
+from .settings import Settings, resolve_settings
+
+PARALLEL_MIN_FILES = 400   # below this a single process is faster than paying worker start-up
+
+
+@dataclass
+class ScanOptions:
+    target: str | None = None
+    compat_date: str | None = None
+    compat_flags: list[str] = field(default_factory=list)
+    plan: str = "paid"
+    include_tests: bool = False
+    include_large: bool = False
+    jobs: int = 0                       # 0 = CPU count
+    config: dict[str, Any] = field(default_factory=dict)
+    progress: Callable[[int, int], None] | None = None
+
+
+@dataclass
+class ScanResult:
+    root: Path
+    settings: Settings
+    files: list[FileFacts]
+    findings: list[Finding]
+    dependencies: list[Dependency]
+    errors: list[ScanError]
+    discovery: Discovery
+    summary: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        return self.settings.target
+
+
+# --------------------------------------------------------------------------------------------- parsing stage
+
+def parse_file(root: str, src: SourceFile) -> FileFacts:
+    """Facts of one file. Never raises: a problem becomes `FileFacts.error`."""
+    facts = FileFacts(path=src.path, language=src.language, role=src.role)
+    data, err = read_source(Path(root), src.path)
+    if data is None:
+        facts.error = err
+        return facts
+    facts.lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    try:
+        if src.language == "python":
+            from .parsing.python import extract_python
+            extract_python(data, facts)
+        else:
+            from .parsing.javascript import extract_js
+            extract_js(data, facts)
+    except RecursionError:
+        facts.error = "nesting too deep to analyse; skipped"
+        facts.imports.clear()
+        facts.calls.clear()
+    except Exception as exc:  # a parser bug must not stop the scan; say which file
+        facts.error = f"could not be analysed ({type(exc).__name__}: {exc}); skipped"
+        facts.imports.clear()
+        facts.calls.clear()
+    return facts
+
+
+def _parse_chunk(args: tuple[str, list[SourceFile]]) -> list[FileFacts]:
+    root, chunk = args
+    return [parse_file(root, s) for s in chunk]
+
+
+def parse_all(root: Path, sources: list[SourceFile], jobs: int,
+              progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
+    jobs = jobs or os.cpu_count() or 1
+    total = len(sources)
+    if jobs <= 1 or total < PARALLEL_MIN_FILES:
+        out = []
+        for i, s in enumerate(sources, 1):
+            out.append(parse_file(str(root), s))
+            if progress:
+                progress(i, total)
+        return out
+    size = max(16, min(256, total // (jobs * 8) or 16))
+    chunks = [(str(root), sources[i:i + size]) for i in range(0, total, size)]
+    out = []
+    done = 0
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for res in pool.map(_parse_chunk, chunks):
+            out.extend(res)
+            done += len(res)
+            if progress:
+                progress(done, total)
+    out.sort(key=lambda f: f.path)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- argument tests
+
+_TMP_NAME = re.compile(r"(^|[._])(tmp|temp)", re.I)
+
+
+def is_tmp(a: Arg | None) -> bool:
+    if a is None:
+        return False
+    if a.kind in ("string", "template"):
+        v = a.value or ""
+        return v.startswith(("/tmp", "/var/tmp")) or v.startswith("${os.tmpdir") or v.startswith("${tmpdir")
+    if a.kind == "call":
+        q = a.value or ""
+        if q.endswith(("os.tmpdir", "tmpdir", "tempfile.gettempdir", "tempfile.mkdtemp", "fs.mkdtempSync",
+                       "fs/promises.mkdtemp", "fs.mkdtemp")):
+            return True
+        if q.endswith(("path.join", "path.resolve", "os.path.join", "pathlib.Path", "path.posix.join")) and a.inner:
+            return is_tmp(a.inner[0])
+        return False
+    if a.kind in ("identifier", "member"):
+        name = (a.value or "").split(".")[-1]
+        return bool(_TMP_NAME.search(name)) or (a.value or "").endswith(("os.tmpdir()", "tempfile.gettempdir()"))
+    if a.kind == "concat":
+        return bool(a.inner) and is_tmp(a.inner[0])
+    if a.kind == "template" and a.inner:
+        return is_tmp(a.inner[0]) and not (a.value or "")
+    return False
+
+
+_PROJECT_ROOTS = ("__dirname", "__filename", "process.cwd()", "__file__", "os.getcwd()", "pathlib.Path.cwd()",
+                  "import.meta.dirname", "import.meta.url", "import.meta.filename")
+
+
+def is_project_path(a: Arg | None) -> bool:
+    """A path into the project tree: a relative literal, or one built from __dirname / __file__ / cwd."""
+    if a is None:
+        return False
+    if a.kind in ("string", "template"):
+        v = a.value or ""
+        if a.kind == "template" and not v:
+            return bool(a.inner) and is_project_path(a.inner[0])
+        if not v or v.startswith(("/", "http:", "https:", "data:", "file:", "s3:", "gs:", "~")) or "://" in v:
+            return False
+        return v.startswith(("./", "../")) or "/" in v or "." in v
+    if a.kind in ("identifier", "member"):
+        return (a.value or "") in _PROJECT_ROOTS
+    if a.kind in ("call", "new"):
+        q = a.value or ""
+        if q in ("process.cwd", "os.getcwd", "pathlib.Path.cwd", "fileURLToPath", "url.fileURLToPath"):
+            return True
+        if q.endswith(("path.join", "path.resolve", "os.path.join", "os.path.dirname", "os.path.abspath",
+                       "pathlib.Path", "path.dirname", "URL", "os.path.realpath")) and a.inner:
+            return is_project_path(a.inner[0])
+        if q.endswith("pathlib.Path().parent") or q.endswith(".parent"):
+            return True
+        return False
+    if a.kind == "concat":
+        return bool(a.inner) and is_project_path(a.inner[0])
+    return False
+
+
+def _arg_for(call: Call, cond: dict[str, Any]) -> Arg | None:
+    kw = cond.get("kw")
+    if kw and kw in call.kwargs:
+        return call.kwargs[kw]
+    idx = cond.get("arg")
+    if idx is not None and idx < len(call.args):
+        a = call.args[idx]
+        if a.kind == "other" and a.text.startswith("..."):
+            return None
+        return a
+    if kw and idx is None and call.args and call.args[0].kind == "object":
+        return call.args[0].props.get(kw)
+    return None
+
+
+def _applies(call: Call, cond: dict[str, Any]) -> bool:
+    """A condition with `for: [patterns]` only concerns calls with those qualified names."""
+    pats = cond.get("for")
+    return not pats or any(fnmatch.fnmatchcase(call.qname, p) for p in pats)
+
+
+def _cond_holds(call: Call, cond: dict[str, Any]) -> bool:
+    a = _arg_for(call, cond)
+    if "prop" in cond:
+        if a is None or a.kind != "object":
+            return False
+        a = a.props.get(cond["prop"])
+    test = cond.get("is")
+    if test == "present":
+        return a is not None
+    if test == "absent":
+        return a is None
+    if test == "tmp":
+        return is_tmp(a)
+    if test == "not-tmp":
+        return a is not None and not is_tmp(a)
+    if test == "project-path":
+        return is_project_path(a)
+    if test == "literal":
+        return a is not None and a.kind == "string"
+    if test == "write-mode":
+        if a is None or a.kind != "string":
+            return False
+        return any(ch in (a.value or "") for ch in "wax+")
+    if test == "number-gt":
+        if a is None or a.kind != "number":
+            return False
+        try:
+            return float(a.value or "0") > float(cond.get("value", 0))
+        except ValueError:
+            return False
+    if "regex" in cond:
+        if a is None or a.value is None:
+            return False
+        return re.search(cond["regex"], a.value) is not None
+    return a is not None
+
+
+# --------------------------------------------------------------------------------------------- rule matching
+
+@dataclass
+class Hit:
+    line: int
+    column: int
+    end_line: int
+    snippet: str
+    symbol: str = ""
+    message: str | None = None
+    guard: str = ""
+    top_level: bool = True
+    extra_docs: tuple[str, ...] = ()
+    remediation: str | None = None
+
+
+@dataclass
+class RuleContext:
+    """What a rule class may look at besides the file: settings and repository-wide facts."""
+    settings: Settings
+    target: str                 # the effective target for this file's language
+    discovery: Discovery
+    dependencies: list[Dependency]
+
+
+def _compile_patterns(pats: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join("(?:" + fnmatch.translate(p) + ")" for p in pats)) if pats else re.compile(r"(?!x)x")
+
+
+_PATTERN_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _patterns(rule: Rule, key: str) -> re.Pattern[str]:
+    ck = rule.id + ":" + key
+    if ck not in _PATTERN_CACHE:
+        _PATTERN_CACHE[ck] = _compile_patterns(list(rule.match.get(key, [])))
+    return _PATTERN_CACHE[ck]
+
+
+def import_matches(module: str, pattern: str) -> bool:
+    if pattern.endswith("*"):
+        return module.startswith(pattern[:-1])
+    return module == pattern or module.startswith(pattern + "/") or module.startswith(pattern + ".")
+
+
+def match_calls(rule: Rule, facts: FileFacts) -> list[Hit]:
+    pat = _patterns(rule, "calls")
+    kinds = set(rule.match.get("kinds") or ("call", "new", "decorator", "pattern"))
+    hits = []
+    for c in facts.calls:
+        if c.kind not in kinds or not pat.match(c.qname):
+            continue
+        if rule.top_level is not None and c.top_level != rule.top_level:
+            continue
+        if rule.where and not all(_cond_holds(c, w) for w in rule.where if _applies(c, w)):
+            continue
+        if rule.unless and any(_cond_holds(c, u) for u in rule.unless if _applies(c, u)):
+            continue
+        hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard, top_level=c.top_level))
+    return hits
+
+
+def match_imports(rule: Rule, facts: FileFacts) -> list[Hit]:
+    pats = list(rule.match.get("imports", []))
+    hits = []
+    for imp in facts.imports:
+        if imp.type_only:
+            continue
+        if any(import_matches(imp.module, p) for p in pats):
+            hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard, top_level=imp.top_level))
+    return hits
+
+
+_CLASS_CACHE: dict[str, Any] = {}
+
+
+def rule_class(name: str) -> Any:
+    if name not in _CLASS_CACHE:
+        mod_name, _, cls_name = name.rpartition(".")
+        mod = importlib.import_module(f"cfcompat.rules.classes.{mod_name}")
+        _CLASS_CACHE[name] = getattr(mod, cls_name)()
+    return _CLASS_CACHE[name]
+
+
+def effective_target(target: str, language: str) -> str:
+    """Python files are judged as Python Workers and JS/TS files as Workers when the target is either."""
+    if target in ("workers", "python-workers"):
+        return "python-workers" if language == "python" else "workers"
+    return target
+
+
+def fingerprint(rule_id: str, path: str, snippet: str, symbol: str, occurrence: int) -> str:
+    norm = re.sub(r"\s+", " ", snippet).strip()
+    h = hashlib.sha256(f"{rule_id}\x00{path}\x00{norm}\x00{symbol}\x00{occurrence}".encode("utf-8"))
+    return h.hexdigest()[:20]
+
+
+def _downgrade(sev: str, role: str, guard: str, include_tests: bool) -> tuple[str, str]:
+    if guard:
+        return "info", guard
+    if role != "runtime" and not include_tests:
+        label = {"test": "test code", "build": "build/tooling code", "config": "tool configuration"}[role]
+        return "info", f"in {label}, which does not run in the deployed Worker (path conventions)"
+    return sev, ""
+
+
+def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings, discovery: Discovery,
+             dependencies: list[Dependency], include_tests: bool) -> list[Finding]:
+    findings: list[Finding] = []
+    for facts in files:
+        if facts.error:
+            continue
+        tgt = effective_target(settings.target, facts.language)
+        ctx = RuleContext(settings, tgt, discovery, dependencies)
+        lang_key = facts.language
+        for rule in rules:
+            if lang_key not in rule.languages:
+                continue
+            sev = rule.severity_for(tgt)
+            if sev is None:
+                continue
+            hits: list[Hit] = []
+            if rule.cls:
+                hits = rule_class(rule.cls).check(rule, facts, ctx)
+            else:
+                if "calls" in rule.match:
+                    hits += match_calls(rule, facts)
+                if "imports" in rule.match:
+                    hits += match_imports(rule, facts)
+            seen_lines: set[int] = set()
+            for h in hits:
+                if h.line in seen_lines:
+                    continue
+                seen_lines.add(h.line)
+                hit_sev = sev
+                if h.message and h.message.startswith("severity:"):
+                    hit_sev, _, msg = h.message[len("severity:"):].partition(":")
+                    h.message = msg
+                final, note = _downgrade(hit_sev, facts.role, h.guard, include_tests)
+                findings.append(Finding(
+                    rule_id=rule.id, category=rule.category, severity=final, path=facts.path, line=h.line,
+                    column=h.column, end_line=h.end_line, message=h.message or rule.message, snippet=h.snippet,
+                    context=facts.role, remediation=h.remediation or rule.remediation,
+                    docs=list(dict.fromkeys(list(rule.docs) + list(h.extra_docs))),
+                    effort=rule.effort, symbol=h.symbol, original_severity=hit_sev, note=note))
+    findings += evaluate_files(rules, settings, discovery)
+    return findings
+
+
+def evaluate_files(rules: tuple[Rule, ...], settings: Settings, discovery: Discovery) -> list[Finding]:
+    """Rules that match repository files by name (model weights and the like)."""
+    out = []
+    for rule in rules:
+        globs = rule.match.get("files")
+        if not globs:
+            continue
+        min_mb = float(rule.match.get("min_file_mb", 0))
+        for rel in discovery.other_files:
+            name = PurePosixPath(rel).name.lower()
+            if not any(fnmatch.fnmatch(name, g) for g in globs):
+                continue
+            size = discovery.other_sizes.get(rel, 0)
+            max_mb = rule.match.get("max_file_mb")
+            if size < min_mb * 1048576 or (max_mb is not None and size >= float(max_mb) * 1048576):
+                continue
+            langs = set(rule.languages)
+            tgt = settings.target
+            if tgt in ("workers", "python-workers"):
+                tgt = "python-workers" if langs == {"python"} else "workers"
+            sev = rule.severity_for(tgt) or rule.severity_for(settings.target)
+            if sev is None:
+                continue
+            mb = size / 1048576
+            msg = rule.message.replace("{size}", f"{mb:.1f} MB")
+            role = _role_for_file(rel)
+            final, note = _downgrade(sev, role, "", False)
+            out.append(Finding(
+                rule_id=rule.id, category=rule.category, severity=final, path=rel, line=1, column=1, end_line=1,
+                message=msg, snippet=f"{PurePosixPath(rel).name} ({mb:.1f} MB)", context=role,
+                remediation=rule.remediation, docs=list(rule.docs), effort=rule.effort, original_severity=sev,
+                note=note))
+    return out
+
+
+def _role_for_file(rel: str) -> str:
+    from .discovery import classify_role
+    return classify_role(rel)
+
+
+def finalize(findings: list[Finding]) -> list[Finding]:
+    findings.sort(key=lambda f: f.sort_key())
+    counts: dict[tuple[str, str, str, str], int] = {}
+    for f in findings:
+        key = (f.rule_id, f.path, re.sub(r"\s+", " ", f.snippet).strip(), f.symbol)
+        n = counts.get(key, 0)
+        counts[key] = n + 1
+        f.fingerprint = fingerprint(f.rule_id, f.path, f.snippet, f.symbol, n)
+    return findings
+
+
+def verdict_of(findings: list[Finding]) -> str:
+    sevs = {f.severity for f in findings}
+    if "blocker" in sevs:
+        return "blocked"
+    if "warning" in sevs:
+        return "needs-changes"
+    return "ready"
+
+
+def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
+    options = options or ScanOptions()
+    root = Path(root)
+    disc = discover(root, include_large=options.include_large)
+    errors: list[ScanError] = list(disc.skipped)
+    languages: dict[str, int] = {}
+    for s in disc.sources:
+        languages[s.language] = languages.get(s.language, 0) + 1
+    settings = resolve_settings(disc.root, target=options.target, compat_date=options.compat_date,
+                                compat_flags=options.compat_flags, plan=options.plan, languages=languages,
+                                errors=errors, config=options.config)
+    files = parse_all(disc.root, disc.sources, options.jobs, options.progress)
+    for f in files:
+        if f.error:
+            errors.append(ScanError(f.path, f.error))
+    from .dependencies import analyse_dependencies
+    dependencies, dep_findings, dep_errors, extras = analyse_dependencies(disc, settings, files)
+    errors += dep_errors
+    rules = load_rules()
+    findings = evaluate(files, rules, settings, disc, dependencies, options.include_tests)
+    findings += dep_findings
+    findings = finalize(findings)
+    errors.sort(key=lambda e: (e.path, e.message))
+    sev_counts = {s: 0 for s in ("blocker", "warning", "info")}
+    for f in findings:
+        sev_counts[f.severity] += 1
+    summary = {
+        "files": len(files),
+        "lines": sum(f.lines for f in files),
+        "languages": {k: languages[k] for k in sorted(languages)},
+        "findings": sev_counts,
+        "verdict": verdict_of(findings),
+    }
+    return ScanResult(root=disc.root, settings=settings, files=files, findings=findings,
+                      dependencies=dependencies, errors=errors, discovery=disc, summary=summary, extras=extras)
+
+
+def worst(findings: list[Finding]) -> int:
+    return max((SEVERITY_RANK[f.severity] for f in findings), default=0)

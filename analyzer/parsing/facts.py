@@ -1,0 +1,76 @@
+"""Facts extracted from one source file: the only thing rules look at (syntax trees are not kept)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Arg:
+    """One argument (or object property value) of a call, reduced to what rules need."""
+    kind: str                   # string | template | number | bool | none | identifier | member | call | new |
+    #                             object | array | concat | lambda | other
+    value: str | None = None    # literal text, or the qualified name for identifier/member/call/new
+    text: str = ""              # source text, trimmed
+    inner: list["Arg"] = field(default_factory=list)        # call/new arguments, concat operands
+    props: dict[str, "Arg"] = field(default_factory=dict)   # object literal / Python keyword arguments
+
+
+@dataclass
+class Call:
+    """A call, `new`, decorator or synthetic pattern, with its callee resolved to a qualified name."""
+    qname: str
+    kind: str                   # call | new | decorator | pattern
+    line: int
+    column: int
+    end_line: int
+    snippet: str
+    args: list[Arg] = field(default_factory=list)
+    kwargs: dict[str, Arg] = field(default_factory=dict)
+    top_level: bool = True      # runs at module load (not inside any function)
+    symbol: str = ""            # enclosing function / class path, e.g. "Store.save"
+    guard: str = ""             # why this code may not run on the target (filled by the guard pass)
+
+
+@dataclass
+class Import:
+    module: str                 # normalised specifier: 'fs', 'fs/promises', 'better-sqlite3', 'os.path'
+    kind: str                   # import | require | dynamic | from | reexport
+    line: int
+    column: int
+    snippet: str
+    names: list[str] = field(default_factory=list)   # imported names ('*' for namespace, 'default')
+    top_level: bool = True
+    type_only: bool = False     # TypeScript `import type`: erased at build time
+    guard: str = ""
+
+
+@dataclass
+class FileFacts:
+    path: str
+    language: str
+    role: str
+    lines: int = 0
+    imports: list[Import] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    error: str | None = None    # set when the file could not be read or parsed at all
+    parse_errors: int = 0       # syntax error nodes tree-sitter recovered from
+    line_texts: dict[int, str] = field(default_factory=dict)   # only lines that carry facts or suppressions
+    suppressions: dict[int, list[str]] = field(default_factory=dict)  # line -> rule ids ('*' = all)
+
+
+def normalise_module(spec: str) -> str:
+    """`node:fs` -> `fs`; `fs.promises` stays for the resolver; strips query/hash of bundler specifiers."""
+    s = spec.strip()
+    if s.startswith("node:"):
+        s = s[5:]
+    return s
+
+
+def package_of(spec: str) -> str:
+    """npm package name of an import specifier: '@scope/pkg/sub' -> '@scope/pkg', 'pkg/sub' -> 'pkg'."""
+    if spec.startswith((".", "/")):
+        return spec
+    parts = spec.split("/")
+    if spec.startswith("@") and len(parts) >= 2:
+        return "/".join(parts[:2])
+    return parts[0]

@@ -1,0 +1,520 @@
+"""JavaScript / TypeScript facts with tree-sitter: imports, requires, aliases, calls, `new`, loops.
+
+Queries are compiled once per process per grammar (``_queries``) and run with ``QueryCursor.matches()``.
+Nodes of interest are then processed in document order so that a binding (`const w = fs.writeFileSync`) is
+known before the calls that use it. Scoping is per file (flat): a name bound to a module anywhere in the file
+resolves to it everywhere, which matches how real code uses module aliases.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import tree_sitter as ts
+import tree_sitter_javascript as tsjs
+import tree_sitter_typescript as tsts
+
+from .facts import Arg, Call, FileFacts, Import, normalise_module
+
+FUNCTION_TYPES = {
+    "function_declaration", "function_expression", "function", "arrow_function", "method_definition",
+    "generator_function_declaration", "generator_function", "class_static_block",
+}
+CLASS_TYPES = {"class_declaration", "class", "abstract_class_declaration"}
+
+QUERY_COMMON = """
+(import_statement) @import
+(export_statement source: (_)) @reexport
+(call_expression) @call
+(new_expression) @new
+(variable_declarator name: (_) value: (_)) @decl
+(assignment_expression left: (identifier) right: (_)) @assign
+(for_statement) @loop
+(while_statement) @loop
+(do_statement) @loop
+"""
+
+# Identifiers that are promise/compat wrappers: the result behaves like their first argument.
+WRAPPERS = {"util.promisify", "promisify", "bluebird.promisify", "pify", "Promise.promisify"}
+
+
+@lru_cache(maxsize=None)
+def _language(dialect: str) -> ts.Language:
+    if dialect == "typescript":
+        return ts.Language(tsts.language_typescript())
+    if dialect == "tsx":
+        return ts.Language(tsts.language_tsx())
+    return ts.Language(tsjs.language())
+
+
+@lru_cache(maxsize=None)
+def _query(dialect: str) -> ts.Query:
+    return ts.Query(_language(dialect), QUERY_COMMON)
+
+
+@lru_cache(maxsize=None)
+def _parser(dialect: str) -> ts.Parser:
+    return ts.Parser(_language(dialect))
+
+
+def dialect_for(path: str) -> str:
+    p = path.lower()
+    if p.endswith(".tsx"):
+        return "tsx"
+    if p.endswith((".ts", ".mts", ".cts")):
+        return "typescript"
+    return "javascript"  # the JS grammar parses JSX too
+
+
+_ESCAPES = re.compile(r"\\(.)")
+
+
+def _string_value(node: ts.Node) -> str:
+    parts = []
+    for ch in node.named_children:
+        if ch.type == "string_fragment":
+            parts.append(ch.text.decode("utf-8", "replace"))
+        elif ch.type == "escape_sequence":
+            parts.append(_ESCAPES.sub(r"\1", ch.text.decode("utf-8", "replace")))
+    return "".join(parts)
+
+
+_NOT_PROD = re.compile(r"""process\.env\.NODE_ENV\s*(===?\s*['"](development|dev|test)['"]|!==?\s*['"]production['"])""")
+_IS_PROD = re.compile(r"""process\.env\.NODE_ENV\s*===?\s*['"]production['"]""")
+_SCRIPT_MAIN = re.compile(r"""require\.main\s*===?\s*module|import\.meta\.main\b|process\.argv\[1\]\s*===?""")
+_BROWSER = re.compile(r"""typeof\s+window\s*!==?\s*['"]undefined['"]|typeof\s+document\s*!==?\s*['"]undefined['"]""")
+_ON_WORKERS = re.compile(r"""navigator\.userAgent\s*===?\s*['"]Cloudflare-Workers['"]""")
+_NOT_WORKERS = re.compile(r"""navigator\.userAgent\s*!==?\s*['"]Cloudflare-Workers['"]""")
+
+
+def js_guard(cond: str, in_consequence: bool) -> str:
+    """Reason why code under `if (cond)` does not run in a production Worker, or ''."""
+    c = cond.strip()
+    if in_consequence:
+        if _SCRIPT_MAIN.search(c):
+            return "runs only when the file is executed directly (`require.main === module`), not in a Worker"
+        if _NOT_PROD.search(c):
+            return "development-only branch (`process.env.NODE_ENV` check)"
+        if _BROWSER.search(c):
+            return "browser-only branch (`typeof window` check)"
+        if _NOT_WORKERS.search(c):
+            return "branch skipped on Workers (checks `navigator.userAgent === \"Cloudflare-Workers\"`)"
+    else:
+        if _IS_PROD.search(c) and "!" not in c.split("NODE_ENV")[0][-3:]:
+            return "development-only branch (else of a `NODE_ENV === \"production\"` check)"
+        if _ON_WORKERS.search(c):
+            return "branch skipped on Workers (else of a `navigator.userAgent === \"Cloudflare-Workers\"` check)"
+    return ""
+
+
+class _Extractor:
+    def __init__(self, src: bytes, facts: FileFacts):
+        self.src = src
+        self.facts = facts
+        self.lines = src.decode("utf-8", "replace").splitlines()
+        self.bindings: dict[str, str] = {}
+
+    # ----------------------------------------------------------------- helpers
+    def line_text(self, row: int) -> str:
+        if 0 <= row < len(self.lines):
+            t = self.lines[row].strip()
+            return t if len(t) <= 240 else t[:237] + "..."
+        return ""
+
+    def guard_of(self, node: ts.Node, is_import: bool = False) -> str:
+        child = node
+        n = node.parent
+        while n is not None:
+            if n.type == "if_statement":
+                cond = n.child_by_field_name("condition")
+                cons = n.child_by_field_name("consequence")
+                alt = n.child_by_field_name("alternative")
+                if cond is not None:
+                    ctext = cond.text.decode("utf-8", "replace")
+                    if cons is not None and cons.start_byte <= child.start_byte < cons.end_byte:
+                        g = js_guard(ctext, True)
+                        if g:
+                            return g
+                    elif alt is not None and alt.start_byte <= child.start_byte < alt.end_byte:
+                        g = js_guard(ctext, False)
+                        if g:
+                            return g
+            elif n.type == "ternary_expression":
+                cond = n.child_by_field_name("condition")
+                cons = n.child_by_field_name("consequence")
+                if cond is not None and cons is not None and cons.start_byte <= child.start_byte < cons.end_byte:
+                    g = js_guard(cond.text.decode("utf-8", "replace"), True)
+                    if g:
+                        return g
+            elif n.type == "try_statement" and is_import:
+                body = n.child_by_field_name("body")
+                if body is not None and body.start_byte <= child.start_byte < body.end_byte and \
+                        n.child_by_field_name("handler") is not None:
+                    return "optional require inside try/catch: the code has a fallback when the module is missing"
+            elif n.type in FUNCTION_TYPES:
+                pass
+            child = n
+            n = n.parent
+        return ""
+
+    def enclosing(self, node: ts.Node) -> tuple[bool, str]:
+        """(top_level, symbol path) for a node."""
+        top = True
+        names: list[str] = []
+        n = node.parent
+        while n is not None:
+            t = n.type
+            if t in FUNCTION_TYPES:
+                top = False
+                nm = n.child_by_field_name("name")
+                if nm is None and n.parent is not None and n.parent.type == "variable_declarator":
+                    nm = n.parent.child_by_field_name("name")
+                if nm is None and n.parent is not None and n.parent.type == "pair":
+                    nm = n.parent.child_by_field_name("key")
+                names.append(nm.text.decode("utf-8", "replace") if nm is not None else "<anonymous>")
+            elif t in CLASS_TYPES:
+                nm = n.child_by_field_name("name")
+                names.append(nm.text.decode("utf-8", "replace") if nm is not None else "<class>")
+            n = n.parent
+        return top, ".".join(reversed(names))
+
+    @staticmethod
+    def normalise(q: str) -> str:
+        if q.startswith("fs.promises"):
+            q = "fs/promises" + q[len("fs.promises"):]
+        elif q.startswith("dns.promises"):
+            q = "dns/promises" + q[len("dns.promises"):]
+        return q
+
+    def resolve(self, node: ts.Node | None, depth: int = 0) -> str | None:
+        """Qualified name of an expression, or None when it is not a name-like expression."""
+        if node is None or depth > 40:
+            return None
+        t = node.type
+        if t in ("identifier", "shorthand_property_identifier"):
+            name = node.text.decode("utf-8", "replace")
+            return self.bindings.get(name, name)
+        if t == "this":
+            return "~this"
+        if t in ("member_expression", "optional_chain"):
+            obj = self.resolve(node.child_by_field_name("object"), depth + 1)
+            prop = node.child_by_field_name("property")
+            if obj is None or prop is None:
+                return None
+            q = f"{obj}.{prop.text.decode('utf-8', 'replace')}"
+            return self.normalise(self._rebind(q))
+        if t == "subscript_expression":
+            obj = self.resolve(node.child_by_field_name("object"), depth + 1)
+            idx = node.child_by_field_name("index")
+            if obj is None or idx is None or idx.type != "string":
+                return None
+            return self.normalise(f"{obj}.{_string_value(idx)}")
+        if t in ("call_expression", "new_expression"):
+            fn = node.child_by_field_name("function") if t == "call_expression" else node.child_by_field_name("constructor")
+            if fn is not None and fn.type == "identifier" and fn.text == b"require":
+                mod = self._require_arg(node)
+                return mod
+            if fn is not None and fn.type == "import":
+                return self._require_arg(node)
+            q = self.resolve(fn, depth + 1)
+            if q is None:
+                return None
+            if q in WRAPPERS:
+                args = node.child_by_field_name("arguments")
+                if args is not None and args.named_children:
+                    inner = self.resolve(args.named_children[0], depth + 1)
+                    if inner:
+                        return inner
+            return q + "()"
+        if t in ("await_expression", "parenthesized_expression", "non_null_expression", "as_expression",
+                 "satisfies_expression", "type_assertion"):
+            for ch in node.named_children:
+                if ch.type not in ("type_annotation", "type_identifier", "predefined_type", "generic_type"):
+                    return self.resolve(ch, depth + 1)
+            return None
+        return None
+
+    def _rebind(self, q: str) -> str:
+        # `~x.y` where a later binding exists for "x.y" (rare) stays as is
+        return q
+
+    def _require_arg(self, call: ts.Node) -> str | None:
+        args = call.child_by_field_name("arguments")
+        if args is None or not args.named_children:
+            return None
+        a = args.named_children[0]
+        if a.type == "string":
+            return normalise_module(_string_value(a))
+        if a.type == "template_string" and not any(c.type == "template_substitution" for c in a.named_children):
+            return normalise_module(a.text.decode("utf-8", "replace").strip("`"))
+        return None
+
+    def arg(self, node: ts.Node, depth: int = 0) -> Arg:
+        t = node.type
+        text = node.text.decode("utf-8", "replace")
+        short = text if len(text) <= 200 else text[:197] + "..."
+        if t == "string":
+            return Arg("string", _string_value(node), short)
+        if t == "template_string":
+            subs = [c for c in node.named_children if c.type == "template_substitution"]
+            if not subs:
+                return Arg("string", text.strip("`"), short)
+            prefix = self.src[node.start_byte + 1: subs[0].start_byte].decode("utf-8", "replace")
+            inner = [self.arg(s.named_children[0], depth + 1) for s in subs if s.named_children and depth < 3]
+            return Arg("template", prefix, short, inner=inner)
+        if t == "number":
+            return Arg("number", text, short)
+        if t in ("true", "false"):
+            return Arg("bool", text, short)
+        if t in ("null", "undefined"):
+            return Arg("none", None, short)
+        if t in ("identifier", "member_expression", "subscript_expression"):
+            q = self.resolve(node)
+            return Arg("identifier" if t == "identifier" else "member", q, short)
+        if t in ("call_expression", "new_expression", "await_expression"):
+            inner_node = node
+            if t == "await_expression" and node.named_children:
+                inner_node = node.named_children[0]
+                if inner_node.type not in ("call_expression", "new_expression"):
+                    return self.arg(inner_node, depth + 1)
+            fn = inner_node.child_by_field_name("function") or inner_node.child_by_field_name("constructor")
+            q = self.resolve(fn) if fn is not None else None
+            inner: list[Arg] = []
+            args = inner_node.child_by_field_name("arguments")
+            if args is not None and depth < 3:
+                inner = [self.arg(c, depth + 1) for c in args.named_children if c.type != "comment"]
+            return Arg("call" if inner_node.type == "call_expression" else "new", q, short, inner=inner)
+        if t == "binary_expression":
+            ops = [self.arg(c, depth + 1) for c in node.named_children if depth < 3]
+            return Arg("concat", None, short, inner=ops)
+        if t == "object":
+            props: dict[str, Arg] = {}
+            if depth < 3:
+                for p in node.named_children:
+                    if p.type == "pair":
+                        k = p.child_by_field_name("key")
+                        v = p.child_by_field_name("value")
+                        if k is not None and v is not None:
+                            key = _string_value(k) if k.type == "string" else k.text.decode("utf-8", "replace")
+                            props[key] = self.arg(v, depth + 1)
+                    elif p.type == "shorthand_property_identifier":
+                        key = p.text.decode("utf-8", "replace")
+                        props[key] = Arg("identifier", self.bindings.get(key, key), key)
+            return Arg("object", None, short, props=props)
+        if t == "array":
+            return Arg("array", None, short, inner=[self.arg(c, depth + 1) for c in node.named_children][:20] if depth < 3 else [])
+        if t in ("arrow_function", "function_expression", "function"):
+            return Arg("lambda", None, short)
+        if t == "parenthesized_expression" and node.named_children:
+            return self.arg(node.named_children[0], depth + 1)
+        return Arg("other", None, short)
+
+    def add_import(self, node: ts.Node, module: str, kind: str, names: list[str], type_only: bool = False) -> None:
+        top, _ = self.enclosing(node)
+        row = node.start_point[0]
+        self.facts.imports.append(Import(
+            module=module, kind=kind, line=row + 1, column=node.start_point[1] + 1,
+            snippet=self.line_text(row), names=names, top_level=top, type_only=type_only,
+            guard=self.guard_of(node, is_import=True)))
+        self.facts.line_texts[row + 1] = self.line_text(row)
+
+    def add_call(self, node: ts.Node, qname: str, kind: str, args: list[Arg]) -> None:
+        top, symbol = self.enclosing(node)
+        row = node.start_point[0]
+        self.facts.calls.append(Call(
+            qname=qname, kind=kind, line=row + 1, column=node.start_point[1] + 1, end_line=node.end_point[0] + 1,
+            snippet=self.line_text(row), args=args, top_level=top, symbol=symbol, guard=self.guard_of(node)))
+        self.facts.line_texts[row + 1] = self.line_text(row)
+
+    # ----------------------------------------------------------------- node handlers
+    def on_import(self, node: ts.Node) -> None:
+        src = node.child_by_field_name("source")
+        type_only = any(c.type == "type" for c in node.children)
+        if src is None:
+            # TypeScript: import fs = require("fs")
+            for ch in node.named_children:
+                if ch.type == "import_require_clause":
+                    name = ch.named_children[0] if ch.named_children else None
+                    s = ch.child_by_field_name("source")
+                    if s is None:
+                        s = next((c for c in ch.named_children if c.type == "string"), None)
+                    if name is not None and s is not None:
+                        mod = normalise_module(_string_value(s))
+                        self.bindings[name.text.decode()] = mod
+                        self.add_import(node, mod, "import", ["*"], type_only)
+            return
+        mod = normalise_module(_string_value(src))
+        names: list[str] = []
+        for ch in node.named_children:
+            if ch.type != "import_clause":
+                continue
+            for c in ch.named_children:
+                if c.type == "identifier":  # default import
+                    self.bindings[c.text.decode()] = mod
+                    names.append("default")
+                elif c.type == "namespace_import":
+                    ident = next((x for x in c.named_children if x.type == "identifier"), None)
+                    if ident is not None:
+                        self.bindings[ident.text.decode()] = mod
+                    names.append("*")
+                elif c.type == "named_imports":
+                    for spec in c.named_children:
+                        if spec.type != "import_specifier":
+                            continue
+                        nm = spec.child_by_field_name("name")
+                        alias = spec.child_by_field_name("alias")
+                        if nm is None:
+                            continue
+                        imported = _string_value(nm) if nm.type == "string" else nm.text.decode()
+                        local = alias.text.decode() if alias is not None else imported
+                        spec_type_only = any(x.type == "type" for x in spec.children)
+                        if not spec_type_only:
+                            self.bindings[local] = self.normalise(
+                                mod + "." + imported if imported != "default" else mod)
+                        names.append(imported)
+        self.add_import(node, mod, "import", names, type_only)
+
+    def on_reexport(self, node: ts.Node) -> None:
+        src = node.child_by_field_name("source")
+        if src is not None and src.type == "string":
+            type_only = any(c.type == "type" for c in node.children)
+            self.add_import(node, normalise_module(_string_value(src)), "reexport", [], type_only)
+
+    def bind_pattern(self, pattern: ts.Node, value_q: str) -> None:
+        if pattern.type == "identifier":
+            self.bindings[pattern.text.decode()] = self.normalise(value_q)
+        elif pattern.type == "object_pattern":
+            for p in pattern.named_children:
+                if p.type == "shorthand_property_identifier_pattern":
+                    nm = p.text.decode()
+                    self.bindings[nm] = self.normalise(f"{value_q}.{nm}")
+                elif p.type == "pair_pattern":
+                    k = p.child_by_field_name("key")
+                    v = p.child_by_field_name("value")
+                    if k is None or v is None:
+                        continue
+                    key = _string_value(k) if k.type == "string" else k.text.decode()
+                    if v.type == "assignment_pattern":
+                        v = v.child_by_field_name("left") or v
+                    self.bind_pattern(v, f"{value_q}.{key}")
+                elif p.type == "object_assignment_pattern":
+                    left = p.child_by_field_name("left")
+                    if left is not None and left.type == "shorthand_property_identifier_pattern":
+                        nm = left.text.decode()
+                        self.bindings[nm] = self.normalise(f"{value_q}.{nm}")
+
+    def on_decl(self, node: ts.Node, name_field: str, value_field: str) -> None:
+        name = node.child_by_field_name(name_field)
+        value = node.child_by_field_name(value_field)
+        if name is None or value is None:
+            return
+        q = self.resolve(value)
+        if q is None or q.startswith("~"):
+            if name.type == "identifier":
+                self.bindings.pop(name.text.decode(), None)
+            return
+        self.bind_pattern(name, q)
+
+    def on_call(self, node: ts.Node) -> None:
+        fn = node.child_by_field_name("function")
+        if fn is None:
+            return
+        args_node = node.child_by_field_name("arguments")
+        if fn.type == "identifier" and fn.text == b"require" or fn.type == "import":
+            mod = self._require_arg(node)
+            if mod is not None:
+                self.add_import(node, mod, "require" if fn.type == "identifier" else "dynamic", [])
+            return
+        if args_node is not None and args_node.type == "template_string":
+            return  # tagged template (sql`...`, html`...`): not a call we judge
+        q = self.resolve(fn)
+        if q is None:
+            return
+        if fn.type == "identifier" and q == fn.text.decode() and q not in self.bindings:
+            pass  # bare global / local function name
+        args = [self.arg(c) for c in (args_node.named_children if args_node is not None else []) if c.type != "comment"]
+        if fn.type in ("member_expression",) and q.startswith("~"):
+            pass
+        self.add_call(node, q, "call", args)
+
+    def on_new(self, node: ts.Node) -> None:
+        ctor = node.child_by_field_name("constructor")
+        q = self.resolve(ctor)
+        if q is None:
+            return
+        args_node = node.child_by_field_name("arguments")
+        args = [self.arg(c) for c in (args_node.named_children if args_node is not None else []) if c.type != "comment"]
+        self.add_call(node, q, "new", args)
+
+    def on_loop(self, node: ts.Node) -> None:
+        """`while (true)` / `for (;;)` whose body waits (sleep, setTimeout promise, await delay): a poller."""
+        t = node.type
+        forever = False
+        if t == "for_statement":
+            cond = node.child_by_field_name("condition")
+            forever = cond is None or cond.text.strip() in (b";", b"", b"true;", b"true")
+        elif t in ("while_statement", "do_statement"):
+            cond = node.child_by_field_name("condition")
+            if cond is not None:
+                txt = cond.text.strip(b"() \t\n")
+                forever = txt in (b"true", b"1", b"!0")
+        if not forever:
+            return
+        body = node.child_by_field_name("body")
+        if body is None:
+            return
+        btxt = body.text
+        if re.search(rb"\b(sleep|delay|setTimeout|wait|setInterval)\s*\(", btxt) and b"await" in btxt:
+            self.add_call(node, "@forever-loop-with-sleep", "pattern", [])
+
+    def run(self, root: ts.Node, query: ts.Query) -> None:
+        cursor = ts.QueryCursor(query)
+        items: list[tuple[int, int, str, ts.Node]] = []
+        for _, caps in cursor.matches(root):
+            for cap, nodes in caps.items():
+                for n in nodes:
+                    items.append((n.start_byte, -n.end_byte, cap, n))
+        items.sort(key=lambda x: (x[0], x[1], x[2]))
+        # bindings first (in document order), then facts: a module alias declared below its first use in a
+        # hoisted function still resolves.
+        for _, _, cap, n in items:
+            if cap == "import":
+                self.on_import(n)
+            elif cap == "decl":
+                self.on_decl(n, "name", "value")
+            elif cap == "assign":
+                self.on_decl(n, "left", "right")
+        self.facts.imports.clear()
+        self.facts.calls.clear()
+        for _, _, cap, n in items:
+            if cap == "import":
+                self.on_import(n)
+            elif cap == "reexport":
+                self.on_reexport(n)
+            elif cap == "call":
+                self.on_call(n)
+            elif cap == "new":
+                self.on_new(n)
+            elif cap == "loop":
+                self.on_loop(n)
+
+
+def extract_js(src: bytes, facts: FileFacts) -> FileFacts:
+    dialect = dialect_for(facts.path)
+    tree = _parser(dialect).parse(src)
+    root = tree.root_node
+    if root.has_error:
+        facts.parse_errors = _count_errors(root, dialect)
+    ex = _Extractor(src, facts)
+    ex.run(root, _query(dialect))
+    return facts
+
+
+def _count_errors(root: ts.Node, dialect: str) -> int:
+    cur = ts.QueryCursor(_error_query(dialect))
+    return sum(len(c.get("e", [])) for _, c in cur.matches(root))
+
+
+@lru_cache(maxsize=None)
+def _error_query(dialect: str) -> ts.Query:
+    return ts.Query(_language(dialect), "(ERROR) @e")

@@ -1,0 +1,411 @@
+"""Python facts with tree-sitter: imports and aliases, calls resolved to qualified names, decorators, loops.
+
+Same design as the JavaScript extractor: one query compiled per process, nodes processed in document order,
+per-file flat bindings (`from os import path as p` makes `p` mean `os.path` everywhere in the file).
+"""
+from __future__ import annotations
+
+import ast
+import re
+from functools import lru_cache
+
+import tree_sitter as ts
+import tree_sitter_python as tspy
+
+from .facts import Arg, Call, FileFacts, Import
+
+QUERY = """
+(import_statement) @import
+(import_from_statement) @importfrom
+(future_import_statement) @future
+(call) @call
+(decorator) @decorator
+(assignment left: (_) right: (_)) @assign
+(with_item) @with
+(while_statement) @loop
+"""
+
+FUNCTION_TYPES = {"function_definition", "lambda"}
+
+# Builtins that a rule may name; any bare name resolves to itself unless bound by an import or assignment.
+WRAPPERS = {"functools.partial", "asyncio.to_thread", "loop.run_in_executor"}
+
+
+@lru_cache(maxsize=None)
+def _language() -> ts.Language:
+    return ts.Language(tspy.language())
+
+
+@lru_cache(maxsize=None)
+def _query() -> ts.Query:
+    return ts.Query(_language(), QUERY)
+
+
+@lru_cache(maxsize=None)
+def _parser() -> ts.Parser:
+    return ts.Parser(_language())
+
+
+@lru_cache(maxsize=None)
+def _error_query() -> ts.Query:
+    return ts.Query(_language(), "(ERROR) @e")
+
+
+_PREFIX = re.compile(r"^[rRbBuUfF]{0,2}")
+
+
+def _string_value(node: ts.Node) -> str | None:
+    """Literal value of a Python string without interpolation; None for f-strings with fields."""
+    if node.type == "concatenated_string":
+        parts = [_string_value(c) for c in node.named_children]
+        return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
+    if any(c.type == "interpolation" for c in node.named_children):
+        return None
+    text = node.text.decode("utf-8", "replace")
+    try:
+        v = ast.literal_eval(text)
+        return v if isinstance(v, str) else (v.decode("latin-1") if isinstance(v, bytes) else None)
+    except Exception:
+        body = _PREFIX.sub("", text)
+        return body.strip("'\"")
+
+
+def _fstring_prefix(node: ts.Node) -> str:
+    out = []
+    for c in node.named_children:
+        if c.type == "interpolation":
+            break
+        if c.type == "string_content":
+            out.append(c.text.decode("utf-8", "replace"))
+    return "".join(out)
+
+
+_MAIN_GUARD = re.compile(r"""__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s*==\s*__name__""")
+_TYPE_CHECKING = re.compile(r"^(typing\.)?TYPE_CHECKING$")
+
+
+def python_guard(cond: str) -> str:
+    c = cond.strip()
+    if _MAIN_GUARD.search(c):
+        return "runs only when the file is executed as a script (`if __name__ == \"__main__\"`), never when imported by a Worker"
+    if _TYPE_CHECKING.match(c):
+        return "type-checking only (`if TYPE_CHECKING`), never runs"
+    return ""
+
+
+class _Extractor:
+    def __init__(self, src: bytes, facts: FileFacts):
+        self.src = src
+        self.facts = facts
+        self.lines = src.decode("utf-8", "replace").splitlines()
+        self.bindings: dict[str, str] = {}
+
+    def line_text(self, row: int) -> str:
+        if 0 <= row < len(self.lines):
+            t = self.lines[row].strip()
+            return t if len(t) <= 240 else t[:237] + "..."
+        return ""
+
+    def guard_of(self, node: ts.Node) -> str:
+        """Why this node may not run in production, from an enclosing `if` (or '' when it always runs)."""
+        child = node
+        n = node.parent
+        while n is not None:
+            if n.type == "if_statement":
+                cond = n.child_by_field_name("condition")
+                cons = n.child_by_field_name("consequence")
+                if cond is not None and cons is not None and cons.start_byte <= child.start_byte < cons.end_byte:
+                    g = python_guard(cond.text.decode("utf-8", "replace"))
+                    if g:
+                        return g
+            elif n.type == "try_statement":
+                pass
+            child = n
+            n = n.parent
+        return ""
+
+    def enclosing(self, node: ts.Node) -> tuple[bool, str]:
+        top = True
+        names: list[str] = []
+        n = node.parent
+        while n is not None:
+            if n.type in FUNCTION_TYPES:
+                top = False
+                nm = n.child_by_field_name("name")
+                names.append(nm.text.decode() if nm is not None else "<lambda>")
+            elif n.type == "class_definition":
+                nm = n.child_by_field_name("name")
+                names.append(nm.text.decode() if nm is not None else "<class>")
+            n = n.parent
+        return top, ".".join(reversed(names))
+
+    def resolve(self, node: ts.Node | None, depth: int = 0) -> str | None:
+        if node is None or depth > 40:
+            return None
+        t = node.type
+        if t == "identifier":
+            name = node.text.decode("utf-8", "replace")
+            return self.bindings.get(name, name)
+        if t == "attribute":
+            obj = self.resolve(node.child_by_field_name("object"), depth + 1)
+            attr = node.child_by_field_name("attribute")
+            if obj is None or attr is None:
+                return None
+            return f"{obj}.{attr.text.decode()}"
+        if t == "call":
+            fn = node.child_by_field_name("function")
+            q = self.resolve(fn, depth + 1)
+            if q is None:
+                return None
+            return q + "()"
+        if t in ("await", "parenthesized_expression"):
+            for ch in node.named_children:
+                return self.resolve(ch, depth + 1)
+        if t == "subscript":
+            obj = self.resolve(node.child_by_field_name("value"), depth + 1)
+            return None if obj is None else obj + "[]"
+        if t == "binary_operator":
+            # pathlib: Path(base) / "name" is still a Path
+            op = node.child_by_field_name("operator")
+            left = self.resolve(node.child_by_field_name("left"), depth + 1)
+            if op is not None and op.type == "/" and left and left.endswith("()") and "Path" in left:
+                return left
+        return None
+
+    def arg(self, node: ts.Node, depth: int = 0) -> Arg:
+        t = node.type
+        text = node.text.decode("utf-8", "replace")
+        short = text if len(text) <= 200 else text[:197] + "..."
+        if t in ("string", "concatenated_string"):
+            v = _string_value(node)
+            if v is None:
+                return Arg("template", _fstring_prefix(node), short)
+            return Arg("string", v, short)
+        if t in ("integer", "float"):
+            return Arg("number", text, short)
+        if t in ("true", "false"):
+            return Arg("bool", text, short)
+        if t == "none":
+            return Arg("none", None, short)
+        if t in ("identifier", "attribute"):
+            return Arg("identifier" if t == "identifier" else "member", self.resolve(node), short)
+        if t == "call":
+            fn = node.child_by_field_name("function")
+            inner: list[Arg] = []
+            props: dict[str, Arg] = {}
+            argl = node.child_by_field_name("arguments")
+            if argl is not None and depth < 3:
+                for c in argl.named_children:
+                    if c.type == "keyword_argument":
+                        k = c.child_by_field_name("name")
+                        v = c.child_by_field_name("value")
+                        if k is not None and v is not None:
+                            props[k.text.decode()] = self.arg(v, depth + 1)
+                    elif c.type != "comment":
+                        inner.append(self.arg(c, depth + 1))
+            return Arg("call", self.resolve(fn), short, inner=inner, props=props)
+        if t == "binary_operator":
+            return Arg("concat", None, short, inner=[self.arg(c, depth + 1) for c in node.named_children if depth < 3])
+        if t == "dictionary":
+            props = {}
+            if depth < 3:
+                for p in node.named_children:
+                    if p.type == "pair":
+                        k = p.child_by_field_name("key")
+                        v = p.child_by_field_name("value")
+                        if k is not None and v is not None and k.type == "string":
+                            props[_string_value(k) or ""] = self.arg(v, depth + 1)
+            return Arg("object", None, short, props=props)
+        if t in ("list", "tuple"):
+            return Arg("array", None, short, inner=[self.arg(c, depth + 1) for c in node.named_children][:20] if depth < 3 else [])
+        if t == "lambda":
+            return Arg("lambda", None, short)
+        if t == "await" and node.named_children:
+            return self.arg(node.named_children[0], depth + 1)
+        return Arg("other", None, short)
+
+    def add_import(self, node: ts.Node, module: str, kind: str, names: list[str]) -> None:
+        top, _ = self.enclosing(node)
+        row = node.start_point[0]
+        self.facts.imports.append(Import(module=module, kind=kind, line=row + 1, column=node.start_point[1] + 1,
+                                         snippet=self.line_text(row), names=names, top_level=top,
+                                         guard=self.guard_of(node)))
+        self.facts.line_texts[row + 1] = self.line_text(row)
+
+    def add_call(self, node: ts.Node, qname: str, kind: str, args: list[Arg], kwargs: dict[str, Arg]) -> None:
+        top, symbol = self.enclosing(node)
+        row = node.start_point[0]
+        self.facts.calls.append(Call(qname=qname, kind=kind, line=row + 1, column=node.start_point[1] + 1,
+                                     end_line=node.end_point[0] + 1, snippet=self.line_text(row), args=args,
+                                     kwargs=kwargs, top_level=top, symbol=symbol, guard=self.guard_of(node)))
+        self.facts.line_texts[row + 1] = self.line_text(row)
+
+    # ----------------------------------------------------------------- handlers
+    def on_import(self, node: ts.Node, record: bool) -> None:
+        for ch in node.named_children:
+            if ch.type == "dotted_name":
+                mod = ch.text.decode()
+                self.bindings[mod.split(".")[0]] = mod.split(".")[0]
+                if record:
+                    self.add_import(node, mod, "import", [])
+            elif ch.type == "aliased_import":
+                name = ch.child_by_field_name("name")
+                alias = ch.child_by_field_name("alias")
+                if name is None or alias is None:
+                    continue
+                mod = name.text.decode()
+                self.bindings[alias.text.decode()] = mod
+                if record:
+                    self.add_import(node, mod, "import", [])
+
+    def on_import_from(self, node: ts.Node, record: bool) -> None:
+        modnode = node.child_by_field_name("module_name")
+        if modnode is None:
+            return
+        mod = modnode.text.decode()
+        names: list[str] = []
+        for ch in node.children_by_field_name("name"):
+            if ch.type == "dotted_name":
+                nm = ch.text.decode()
+                self.bindings[nm.split(".")[0]] = f"{mod}.{nm}"
+                names.append(nm)
+            elif ch.type == "aliased_import":
+                name = ch.child_by_field_name("name")
+                alias = ch.child_by_field_name("alias")
+                if name is not None and alias is not None:
+                    self.bindings[alias.text.decode()] = f"{mod}.{name.text.decode()}"
+                    names.append(name.text.decode())
+        if any(c.type == "wildcard_import" for c in node.named_children):
+            names.append("*")
+        if record:
+            self.add_import(node, mod, "from", names)
+
+    def on_assign(self, node: ts.Node) -> None:
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if left is None or right is None or left.type != "identifier":
+            return
+        q = self.resolve(right)
+        name = left.text.decode()
+        if q is None:
+            self.bindings.pop(name, None)
+        else:
+            self.bindings[name] = q
+
+    def on_with(self, node: ts.Node) -> None:
+        val = node.child_by_field_name("value")
+        if val is None or val.type != "as_pattern":
+            return
+        expr = val.named_children[0] if val.named_children else None
+        alias = val.child_by_field_name("alias")
+        target = alias.named_children[0] if alias is not None and alias.named_children else None
+        if expr is None or target is None or target.type != "identifier":
+            return
+        q = self.resolve(expr)
+        if q is not None:
+            self.bindings[target.text.decode()] = q
+
+    def call_args(self, node: ts.Node) -> tuple[list[Arg], dict[str, Arg]]:
+        args: list[Arg] = []
+        kwargs: dict[str, Arg] = {}
+        argl = node.child_by_field_name("arguments")
+        if argl is None:
+            return args, kwargs
+        if argl.type == "generator_expression":
+            return [Arg("other", None, argl.text.decode("utf-8", "replace")[:200])], kwargs
+        for c in argl.named_children:
+            if c.type == "keyword_argument":
+                k = c.child_by_field_name("name")
+                v = c.child_by_field_name("value")
+                if k is not None and v is not None:
+                    kwargs[k.text.decode()] = self.arg(v)
+            elif c.type not in ("comment", "list_splat", "dictionary_splat"):
+                args.append(self.arg(c))
+        return args, kwargs
+
+    def on_call(self, node: ts.Node) -> None:
+        if node.parent is not None and node.parent.type == "decorator":
+            return  # recorded once, as the decorator
+        fn = node.child_by_field_name("function")
+        q = self.resolve(fn)
+        if q is None:
+            return
+        if fn is not None and fn.type == "identifier" and q == "__import__":
+            args, _ = self.call_args(node)
+            if args and args[0].kind == "string" and args[0].value:
+                self.add_import(node, args[0].value, "dynamic", [])
+            return
+        if q in ("importlib.import_module",):
+            args, _ = self.call_args(node)
+            if args and args[0].kind == "string" and args[0].value:
+                self.add_import(node, args[0].value, "dynamic", [])
+        if fn is not None and fn.type == "attribute":
+            root = fn
+            while root.type == "attribute":
+                root = root.child_by_field_name("object")
+                if root is None:
+                    break
+            if root is not None and root.type == "identifier" and root.text.decode() == "self":
+                q = "~" + q
+        args, kwargs = self.call_args(node)
+        self.add_call(node, q, "call", args, kwargs)
+
+    def on_decorator(self, node: ts.Node) -> None:
+        expr = node.named_children[0] if node.named_children else None
+        if expr is None:
+            return
+        if expr.type == "call":
+            q = self.resolve(expr.child_by_field_name("function"))
+            args, kwargs = self.call_args(expr)
+        else:
+            q = self.resolve(expr)
+            args, kwargs = [], {}
+        if q is not None:
+            self.add_call(node, q, "decorator", args, kwargs)
+
+    def on_loop(self, node: ts.Node) -> None:
+        cond = node.child_by_field_name("condition")
+        if cond is None or cond.text.strip() not in (b"True", b"1"):
+            return
+        body = node.child_by_field_name("body")
+        if body is not None and re.search(rb"\b(sleep|wait)\s*\(", body.text):
+            self.add_call(node, "@forever-loop-with-sleep", "pattern", [], {})
+
+    def run(self, root: ts.Node) -> None:
+        cursor = ts.QueryCursor(_query())
+        items: list[tuple[int, int, str, ts.Node]] = []
+        for _, caps in cursor.matches(root):
+            for cap, nodes in caps.items():
+                for n in nodes:
+                    items.append((n.start_byte, -n.end_byte, cap, n))
+        items.sort(key=lambda x: (x[0], x[1], x[2]))
+        for _, _, cap, n in items:
+            if cap == "import":
+                self.on_import(n, False)
+            elif cap == "importfrom":
+                self.on_import_from(n, False)
+            elif cap == "assign":
+                self.on_assign(n)
+            elif cap == "with":
+                self.on_with(n)
+        for _, _, cap, n in items:
+            if cap == "import":
+                self.on_import(n, True)
+            elif cap == "importfrom":
+                self.on_import_from(n, True)
+            elif cap == "call":
+                self.on_call(n)
+            elif cap == "decorator":
+                self.on_decorator(n)
+            elif cap == "loop":
+                self.on_loop(n)
+
+
+def extract_python(src: bytes, facts: FileFacts) -> FileFacts:
+    tree = _parser().parse(src)
+    root = tree.root_node
+    if root.has_error:
+        cur = ts.QueryCursor(_error_query())
+        facts.parse_errors = sum(len(c.get("e", [])) for _, c in cur.matches(root))
+    _Extractor(src, facts).run(root)
+    return facts

@@ -1,0 +1,28 @@
+"""`--format json`: the document of contract.md, schema_version "1". Deterministic: sorted, no timestamps."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..analyzer import __version__
+
+
+def document(result) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "schema_version": "1",
+        "tool": {"name": "cfcompat", "version": __version__},
+        "target": result.settings.target,
+        "settings": result.settings.to_json(),
+        "summary": result.summary,
+        "findings": [f.to_json() for f in result.findings],
+        "dependencies": [d.to_json() for d in result.dependencies],
+    }
+    for key in ("compatibility", "rewrite_scope", "effort", "cost"):
+        if key in result.extras:
+            doc[key] = result.extras[key]
+    doc["errors"] = [e.to_json() for e in result.errors]
+    return doc
+
+
+def render(result, **_: Any) -> str:
+    return json.dumps(document(result), indent=2, ensure_ascii=False, sort_keys=False) + "\n"

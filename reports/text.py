@@ -1,0 +1,95 @@
+"""`--format text`: a summary table by category and severity, then findings grouped by file.
+
+Rich markup on a terminal; plain text (no colour, no box characters) when not a terminal."""
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
+from rich.table import Table
+from rich import box
+
+from ..analyzer.model import CATEGORIES
+
+SEV_STYLE = {"blocker": "bold red", "warning": "yellow", "info": "dim"}
+VERDICT_STYLE = {"blocked": "bold red", "needs-changes": "bold yellow", "ready": "bold green"}
+
+
+def render(result, *, color: bool = False, width: int = 110, show_info: bool = True, **_: Any) -> str:
+    buf = io.StringIO()
+    con = Console(file=buf, force_terminal=color, no_color=not color, width=width, highlight=False,
+                  emoji=False, legacy_windows=False)
+    s = result.summary
+    st = result.settings
+    con.print(f"[bold]cfcompat[/bold] {escape(str(result.root.name))}: {s['files']} files, {s['lines']} lines "
+              f"({', '.join(f'{k} {v}' for k, v in s['languages'].items()) or 'no source files'})")
+    con.print(f"Target [bold]{st.target}[/bold] ({escape(st.target_source)}); compatibility date "
+              f"{st.compatibility_date} ({escape(st.compatibility_date_source)}); flags: "
+              f"{', '.join(st.compatibility_flags) or 'none'}; plan {st.plan}")
+    v = s["verdict"]
+    n = s["findings"]
+    con.print(f"Verdict: [{VERDICT_STYLE[v]}]{v}[/] - {n['blocker']} blocker(s), {n['warning']} warning(s), "
+              f"{n['info']} info")
+    con.print()
+    by_cat: dict[str, dict[str, int]] = defaultdict(lambda: {"blocker": 0, "warning": 0, "info": 0})
+    for f in result.findings:
+        by_cat[f.category][f.severity] += 1
+    if by_cat:
+        table = Table(box=box.SIMPLE if color else box.ASCII2, show_edge=False, pad_edge=False)
+        table.add_column("category")
+        table.add_column("blocker", justify="right")
+        table.add_column("warning", justify="right")
+        table.add_column("info", justify="right")
+        for cat in CATEGORIES:
+            if cat in by_cat:
+                c = by_cat[cat]
+                table.add_row(cat, _n(c["blocker"], "blocker", color), _n(c["warning"], "warning", color),
+                              str(c["info"]))
+        con.print(table)
+    by_file: dict[str, list] = defaultdict(list)
+    for f in result.findings:
+        if f.severity == "info" and not show_info:
+            continue
+        by_file[f.path].append(f)
+    for path in sorted(by_file):
+        con.print(f"[bold underline]{escape(path)}[/]")
+        for f in by_file[path]:
+            con.print(f"  {f.line}:{f.column} [{SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule_id} "
+                      f"[dim]({f.category})[/]")
+            con.print(f"    > {escape(f.snippet)}", soft_wrap=False, overflow="ellipsis", no_wrap=True)
+            con.print(Padding(escape(f.message), (0, 0, 0, 4)))
+            if f.note:
+                con.print(Padding(f"[dim]note: {escape(f.note)}[/]", (0, 0, 0, 4)))
+            if f.severity != "info":
+                con.print(Padding(f"[green]fix:[/] {escape(f.remediation)}", (0, 0, 0, 4)))
+                if f.docs:
+                    con.print(Padding(f"[dim]docs: {escape(f.docs[0])}[/]", (0, 0, 0, 4)))
+        con.print()
+    bad = [d for d in result.dependencies if d.verdict in ("incompatible", "replace")]
+    if bad:
+        con.print("[bold]Dependencies that need a change[/]")
+        for d in bad:
+            via = f" via {d.via}" if d.via else ""
+            dev = " (dev)" if d.dev else ""
+            con.print(f"  {escape(d.manifest)}:{d.line} {escape(d.name)}{escape(via)}{dev}: {d.verdict}"
+                      + (f" -> {escape(d.replacement)}" if d.replacement else ""))
+        con.print()
+    if result.errors:
+        con.print(f"[bold]Skipped or unreadable ({len(result.errors)})[/]")
+        for e in result.errors:
+            con.print(f"  {escape(e.path)}: {escape(e.message)}")
+        con.print()
+    if not result.findings:
+        con.print("No problems found for this target: every scanned file and dependency is compatible "
+                  "with the rules in cfcompat's knowledge base.")
+    return buf.getvalue()
+
+
+def _n(v: int, sev: str, color: bool) -> str:
+    if not v:
+        return "0"
+    return f"[{SEV_STYLE[sev]}]{v}[/]" if color else str(v)
