@@ -17,7 +17,8 @@ from .model import Dependency, Finding, ScanError, SEVERITY_RANK
 from .parsing.facts import Arg, Call, FileFacts, Import
 from .settings import Settings, resolve_settings
 
-PARALLEL_MIN_FILES = 400   # below this a single process is faster than paying worker start-up
+# Below this many files a single process is faster than paying worker start-up (override for tests).
+PARALLEL_MIN_FILES = int(os.environ.get("CFCOMPAT_PARALLEL_MIN_FILES", "400"))
 
 
 @dataclass

@@ -168,7 +168,7 @@ class _Extractor:
             # pathlib: Path(base) / "name" is still a Path
             op = node.child_by_field_name("operator")
             left = self.resolve(node.child_by_field_name("left"), depth + 1)
-            if op is not None and op.type == "/" and left and left.endswith("()") and "Path" in left:
+            if op is not None and op.type == "/" and left and left.startswith("pathlib.") and "Path" in left:
                 return left
         return None
 
