@@ -112,29 +112,64 @@ def parse_all(root: Path, sources: list[SourceFile], jobs: int,
 # --------------------------------------------------------------------------------------------- argument tests
 
 _TMP_NAME = re.compile(r"(^|[._])(tmp|temp)", re.I)
+_TMP_FUNCS = ("os.tmpdir", "tmpdir", "tempfile.gettempdir", "tempfile.mkdtemp", "fs.mkdtempSync",
+              "fs/promises.mkdtemp", "fs.mkdtemp", "tempfile.NamedTemporaryFile().name")
+_PATH_FUNCS = ("path.join", "path.resolve", "os.path.join", "pathlib.Path", "pathlib.PurePath", "path.posix.join",
+               "path.dirname", "os.path.dirname", "os.path.abspath", "os.path.realpath", "URL", "url.URL",
+               "os.path.normpath", "path.normalize")
+# methods that derive a path from their receiver (Path(...).parent.resolve(), base.joinpath("x"))
+_PATH_METHODS = (".resolve", ".absolute", ".parent", ".joinpath", ".with_suffix", ".with_name", ".expanduser",
+                 ".parents", ".glob", ".rglob", ".iterdir")
+MAX_DEPTH = 48
+# calls that pass a path through unchanged: str(p), os.fspath(p), String(p)
+_TRANSPARENT = ("str", "os.fspath", "String", "os.path.expanduser", "path.normalize", "os.path.normpath")
+# environment lookups with a default: the default is the path used when the variable is unset
+_ENV_DEFAULT = ("os.environ.get", "os.getenv", "os.environ.setdefault")
 
 
-def is_tmp(a: Arg | None) -> bool:
-    if a is None:
+def _passthrough(a: Arg) -> Arg | None:
+    q = a.value or ""
+    if q in _TRANSPARENT and a.inner:
+        return a.inner[0]
+    if q.endswith(_ENV_DEFAULT) and len(a.inner) >= 2:
+        return a.inner[1]
+    return None
+
+
+def is_tmp(a: Arg | None, depth: int = 0) -> bool:
+    """A path under the system temp folder (literal, os.tmpdir()/tempfile, or a value built from one)."""
+    if a is None or depth > MAX_DEPTH:
         return False
     if a.kind in ("string", "template"):
         v = a.value or ""
-        return v.startswith(("/tmp", "/var/tmp")) or v.startswith("${os.tmpdir") or v.startswith("${tmpdir")
-    if a.kind == "call":
-        q = a.value or ""
-        if q.endswith(("os.tmpdir", "tmpdir", "tempfile.gettempdir", "tempfile.mkdtemp", "fs.mkdtempSync",
-                       "fs/promises.mkdtemp", "fs.mkdtemp")):
+        if v.startswith(("/tmp", "/var/tmp")):
             return True
-        if q.endswith(("path.join", "path.resolve", "os.path.join", "pathlib.Path", "path.posix.join")) and a.inner:
-            return is_tmp(a.inner[0])
+        if a.kind == "template" and not v and a.inner:
+            return is_tmp(a.inner[0], depth + 1)
+        return False
+    if a.kind == "either":
+        return any(is_tmp(x, depth + 1) for x in a.inner)
+    if a.kind in ("call", "new"):
+        q = a.value or ""
+        if q.endswith(_TMP_FUNCS):
+            return True
+        inner = _passthrough(a)
+        if inner is not None:
+            return is_tmp(inner, depth + 1)
+        if q.endswith(_PATH_FUNCS) and a.inner:
+            return is_tmp(a.inner[0], depth + 1)
+        if q.endswith(_PATH_METHODS) and a.bound is not None:
+            return is_tmp(a.bound, depth + 1)
         return False
     if a.kind in ("identifier", "member"):
         name = (a.value or "").split(".")[-1]
-        return bool(_TMP_NAME.search(name)) or (a.value or "").endswith(("os.tmpdir()", "tempfile.gettempdir()"))
+        if a.bound is not None and a.kind == "identifier":
+            return is_tmp(a.bound, depth + 1) or bool(_TMP_NAME.search(name))
+        if a.kind == "member" and (a.value or "").endswith(".name") and a.bound is not None:
+            return is_tmp(a.bound, depth + 1)
+        return bool(_TMP_NAME.search(name))
     if a.kind == "concat":
-        return bool(a.inner) and is_tmp(a.inner[0])
-    if a.kind == "template" and a.inner:
-        return is_tmp(a.inner[0]) and not (a.value or "")
+        return bool(a.inner) and is_tmp(a.inner[0], depth + 1)
     return False
 
 
@@ -142,35 +177,45 @@ _PROJECT_ROOTS = ("__dirname", "__filename", "process.cwd()", "__file__", "os.ge
                   "import.meta.dirname", "import.meta.url", "import.meta.filename")
 
 
-def is_project_path(a: Arg | None) -> bool:
+def is_project_path(a: Arg | None, depth: int = 0) -> bool:
     """A path into the project tree: a relative literal, or one built from __dirname / __file__ / cwd."""
-    if a is None:
+    if a is None or depth > MAX_DEPTH:
         return False
     if a.kind in ("string", "template"):
         v = a.value or ""
         if a.kind == "template" and not v:
-            return bool(a.inner) and is_project_path(a.inner[0])
-        if not v or v.startswith(("/", "http:", "https:", "data:", "file:", "s3:", "gs:", "~")) or "://" in v:
+            return bool(a.inner) and is_project_path(a.inner[0], depth + 1)
+        if not v or v.startswith(("/", "http:", "https:", "data:", "file:", "s3:", "gs:", "~", "-")) or "://" in v:
             return False
+        if " " in v.strip() or "\n" in v:
+            return False  # not a path (a message, a query)
         return v.startswith(("./", "../")) or "/" in v or "." in v
     if a.kind in ("identifier", "member"):
-        return (a.value or "") in _PROJECT_ROOTS
+        if (a.value or "") in _PROJECT_ROOTS:
+            return True
+        return a.bound is not None and is_project_path(a.bound, depth + 1)
+    if a.kind == "either":
+        return any(is_project_path(x, depth + 1) for x in a.inner)
     if a.kind in ("call", "new"):
         q = a.value or ""
         if q in ("process.cwd", "os.getcwd", "pathlib.Path.cwd", "fileURLToPath", "url.fileURLToPath"):
             return True
-        if q.endswith(("path.join", "path.resolve", "os.path.join", "os.path.dirname", "os.path.abspath",
-                       "pathlib.Path", "path.dirname", "URL", "os.path.realpath")) and a.inner:
-            return is_project_path(a.inner[0])
-        if q.endswith("pathlib.Path().parent") or q.endswith(".parent"):
-            return True
+        inner = _passthrough(a)
+        if inner is not None:
+            return is_project_path(inner, depth + 1)
+        if q.endswith(_PATH_FUNCS) and a.inner:
+            return is_project_path(a.inner[0], depth + 1)
+        if q.endswith(_PATH_METHODS) and a.bound is not None:
+            return is_project_path(a.bound, depth + 1)
         return False
     if a.kind == "concat":
-        return bool(a.inner) and is_project_path(a.inner[0])
+        return bool(a.inner) and is_project_path(a.inner[0], depth + 1)
     return False
 
 
 def _arg_for(call: Call, cond: dict[str, Any]) -> Arg | None:
+    if cond.get("recv"):
+        return call.receiver
     kw = cond.get("kw")
     if kw and kw in call.kwargs:
         return call.kwargs[kw]
@@ -205,7 +250,7 @@ def _cond_holds(call: Call, cond: dict[str, Any]) -> bool:
     if test == "tmp":
         return is_tmp(a)
     if test == "not-tmp":
-        return a is not None and not is_tmp(a)
+        return a is not None and a.kind not in ("object", "lambda") and not is_tmp(a)
     if test == "project-path":
         return is_project_path(a)
     if test == "literal":

@@ -13,6 +13,7 @@ class Arg:
     text: str = ""              # source text, trimmed
     inner: list["Arg"] = field(default_factory=list)        # call/new arguments, concat operands
     props: dict[str, "Arg"] = field(default_factory=dict)   # object literal / Python keyword arguments
+    bound: "Arg | None" = None  # identifier: the value it was assigned; member/method call: the receiver
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Call:
     top_level: bool = True      # runs at module load (not inside any function)
     symbol: str = ""            # enclosing function / class path, e.g. "Store.save"
     guard: str = ""             # why this code may not run on the target (filled by the guard pass)
+    receiver: Arg | None = None  # for `obj.method(...)`: the object, reduced like an argument
 
 
 @dataclass

@@ -113,6 +113,32 @@ class _Extractor:
         self.facts = facts
         self.lines = src.decode("utf-8", "replace").splitlines()
         self.bindings: dict[str, str] = {}
+        # const NAME = <value>, per function scope: what a later argument `NAME` stands for
+        self.values: dict[tuple[int, str], Arg] = {}
+
+    def scope_key(self, node: ts.Node) -> int:
+        n = node.parent
+        while n is not None:
+            if n.type in FUNCTION_TYPES:
+                return n.start_byte
+            n = n.parent
+        return -1
+
+    def value_of(self, node: ts.Node, name: str) -> Arg | None:
+        """The value last assigned to `name` in the nearest enclosing scope that assigns it; None when a
+        function parameter of that name shadows it."""
+        n = node.parent
+        while n is not None:
+            if n.type in FUNCTION_TYPES:
+                v = self.values.get((n.start_byte, name))
+                if v is not None:
+                    return v
+                params = n.child_by_field_name("parameters") or n.child_by_field_name("parameter")
+                if params is not None and re.search(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])",
+                                                    params.text):
+                    return None
+            n = n.parent
+        return self.values.get((-1, name))
 
     # ----------------------------------------------------------------- helpers
     def line_text(self, row: int) -> str:
@@ -268,9 +294,12 @@ class _Extractor:
             return Arg("bool", text, short)
         if t in ("null", "undefined"):
             return Arg("none", None, short)
-        if t in ("identifier", "member_expression", "subscript_expression"):
-            q = self.resolve(node)
-            return Arg("identifier" if t == "identifier" else "member", q, short)
+        if t == "identifier":
+            return Arg("identifier", self.resolve(node), short, bound=self.value_of(node, text))
+        if t in ("member_expression", "subscript_expression"):
+            obj = node.child_by_field_name("object")
+            bound = self.arg(obj, depth + 1) if obj is not None and depth < 6 else None
+            return Arg("member", self.resolve(node), short, bound=bound)
         if t in ("call_expression", "new_expression", "await_expression"):
             inner_node = node
             if t == "await_expression" and node.named_children:
@@ -283,9 +312,16 @@ class _Extractor:
             args = inner_node.child_by_field_name("arguments")
             if args is not None and depth < 3:
                 inner = [self.arg(c, depth + 1) for c in args.named_children if c.type != "comment"]
-            return Arg("call" if inner_node.type == "call_expression" else "new", q, short, inner=inner)
+            bound = None
+            if fn is not None and fn.type == "member_expression" and depth < 6:
+                obj = fn.child_by_field_name("object")
+                bound = self.arg(obj, depth + 1) if obj is not None else None
+            return Arg("call" if inner_node.type == "call_expression" else "new", q, short, inner=inner, bound=bound)
         if t == "binary_expression":
-            ops = [self.arg(c, depth + 1) for c in node.named_children if depth < 3]
+            ops = [self.arg(c, depth + 1) for c in node.named_children if depth < 4]
+            op = node.child_by_field_name("operator")
+            if op is not None and op.type in ("||", "??"):
+                return Arg("either", None, short, inner=ops)   # process.env.DIR || path.join(__dirname, ...)
             return Arg("concat", None, short, inner=ops)
         if t == "object":
             props: dict[str, Arg] = {}
@@ -408,6 +444,8 @@ class _Extractor:
         value = node.child_by_field_name(value_field)
         if name is None or value is None:
             return
+        if name.type == "identifier":
+            self.values[(self.scope_key(node), name.text.decode())] = self.arg(value)
         q = self.resolve(value)
         if q is None or q.startswith("~"):
             if name.type == "identifier":
@@ -433,9 +471,11 @@ class _Extractor:
         if fn.type == "identifier" and q == fn.text.decode() and q not in self.bindings:
             pass  # bare global / local function name
         args = [self.arg(c) for c in (args_node.named_children if args_node is not None else []) if c.type != "comment"]
-        if fn.type in ("member_expression",) and q.startswith("~"):
-            pass
         self.add_call(node, q, "call", args)
+        if fn.type == "member_expression":
+            obj = fn.child_by_field_name("object")
+            if obj is not None:
+                self.facts.calls[-1].receiver = self.arg(obj)
 
     def on_new(self, node: ts.Node) -> None:
         ctor = node.child_by_field_name("constructor")
@@ -457,7 +497,8 @@ class _Extractor:
             cond = node.child_by_field_name("condition")
             if cond is not None:
                 txt = cond.text.strip(b"() \t\n")
-                forever = txt in (b"true", b"1", b"!0")
+                # `while (true)`, or a stop flag: `while (!stopped)`, `while (this.running)`
+                forever = txt in (b"true", b"1", b"!0") or re.fullmatch(rb"!?\s*[\w$.]+", txt) is not None
         if not forever:
             return
         body = node.child_by_field_name("body")

@@ -23,6 +23,7 @@ QUERY = """
 (assignment left: (_) right: (_)) @assign
 (with_item) @with
 (while_statement) @loop
+(for_statement left: (identifier) right: (_)) @for
 """
 
 FUNCTION_TYPES = {"function_definition", "lambda"}
@@ -99,6 +100,28 @@ class _Extractor:
         self.facts = facts
         self.lines = src.decode("utf-8", "replace").splitlines()
         self.bindings: dict[str, str] = {}
+        self.values: dict[tuple[int, str], Arg] = {}
+
+    def scope_key(self, node: ts.Node) -> int:
+        n = node.parent
+        while n is not None:
+            if n.type in FUNCTION_TYPES:
+                return n.start_byte
+            n = n.parent
+        return -1
+
+    def value_of(self, node: ts.Node, name: str) -> Arg | None:
+        n = node.parent
+        while n is not None:
+            if n.type in FUNCTION_TYPES:
+                v = self.values.get((n.start_byte, name))
+                if v is not None:
+                    return v
+                params = n.child_by_field_name("parameters")
+                if params is not None and re.search(rb"(?<!\w)" + re.escape(name.encode()) + rb"(?!\w)", params.text):
+                    return None
+            n = n.parent
+        return self.values.get((-1, name))
 
     def line_text(self, row: int) -> str:
         if 0 <= row < len(self.lines):
@@ -187,14 +210,18 @@ class _Extractor:
             return Arg("bool", text, short)
         if t == "none":
             return Arg("none", None, short)
-        if t in ("identifier", "attribute"):
-            return Arg("identifier" if t == "identifier" else "member", self.resolve(node), short)
+        if t == "identifier":
+            return Arg("identifier", self.resolve(node), short, bound=self.value_of(node, text))
+        if t in ("attribute", "subscript"):
+            obj = node.child_by_field_name("object" if t == "attribute" else "value")
+            bound = self.arg(obj, depth + 1) if obj is not None and depth < 8 else None
+            return Arg("member", self.resolve(node), short, bound=bound)
         if t == "call":
             fn = node.child_by_field_name("function")
             inner: list[Arg] = []
             props: dict[str, Arg] = {}
             argl = node.child_by_field_name("arguments")
-            if argl is not None and depth < 3:
+            if argl is not None and depth < 4:
                 for c in argl.named_children:
                     if c.type == "keyword_argument":
                         k = c.child_by_field_name("name")
@@ -203,9 +230,15 @@ class _Extractor:
                             props[k.text.decode()] = self.arg(v, depth + 1)
                     elif c.type != "comment":
                         inner.append(self.arg(c, depth + 1))
-            return Arg("call", self.resolve(fn), short, inner=inner, props=props)
+            bound = None
+            if fn is not None and fn.type == "attribute" and depth < 8:
+                obj = fn.child_by_field_name("object")
+                bound = self.arg(obj, depth + 1) if obj is not None else None
+            return Arg("call", self.resolve(fn), short, inner=inner, props=props, bound=bound)
         if t == "binary_operator":
-            return Arg("concat", None, short, inner=[self.arg(c, depth + 1) for c in node.named_children if depth < 3])
+            return Arg("concat", None, short, inner=[self.arg(c, depth + 1) for c in node.named_children if depth < 4])
+        if t == "boolean_operator":
+            return Arg("either", None, short, inner=[self.arg(c, depth + 1) for c in node.named_children if depth < 4])
         if t == "dictionary":
             props = {}
             if depth < 3:
@@ -287,6 +320,7 @@ class _Extractor:
             return
         q = self.resolve(right)
         name = left.text.decode()
+        self.values[(self.scope_key(node), name)] = self.arg(right)
         if q is None:
             self.bindings.pop(name, None)
         else:
@@ -349,6 +383,10 @@ class _Extractor:
                 q = "~" + q
         args, kwargs = self.call_args(node)
         self.add_call(node, q, "call", args, kwargs)
+        if fn is not None and fn.type == "attribute":
+            obj = fn.child_by_field_name("object")
+            if obj is not None:
+                self.facts.calls[-1].receiver = self.arg(obj)
 
     def on_decorator(self, node: ts.Node) -> None:
         expr = node.named_children[0] if node.named_children else None
@@ -363,9 +401,36 @@ class _Extractor:
         if q is not None:
             self.add_call(node, q, "decorator", args, kwargs)
 
+    def on_for(self, node: ts.Node) -> None:
+        """`for p in BASE.rglob("*.md")`: p is a pathlib.Path derived from BASE."""
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if left is None or right is None or left.type != "identifier":
+            return
+        while right.type == "call":
+            fn = right.child_by_field_name("function")
+            argl = right.child_by_field_name("arguments")
+            if fn is not None and fn.type == "identifier" and fn.text in (b"sorted", b"list", b"reversed", b"tuple",
+                                                                          b"set") and argl is not None \
+                    and argl.named_children:
+                right = argl.named_children[0]
+            else:
+                break
+        q = self.resolve(right) or ""
+        if re.match(r"^pathlib\..*Path.*\.(glob|rglob|iterdir|walk)\(\)$", q) or \
+                re.match(r"^(os\.listdir|os\.scandir|glob\.glob|glob\.iglob)\(\)$", q):
+            name = left.text.decode()
+            if q.startswith("pathlib"):
+                self.bindings[name] = "pathlib.Path()"
+            self.values[(self.scope_key(node), name)] = self.arg(right)
+
     def on_loop(self, node: ts.Node) -> None:
         cond = node.child_by_field_name("condition")
-        if cond is None or cond.text.strip() not in (b"True", b"1"):
+        if cond is None:
+            return
+        ctext = cond.text.strip()
+        # `while True`, or a stop flag: `while not stop.is_set()`, `while self.running`, `while running`
+        if ctext not in (b"True", b"1") and not re.fullmatch(rb"(not\s+)?[\w.]+(\.is_set\(\))?", ctext):
             return
         body = node.child_by_field_name("body")
         if body is not None and re.search(rb"\b(sleep|wait)\s*\(", body.text):
@@ -388,6 +453,8 @@ class _Extractor:
                 self.on_assign(n)
             elif cap == "with":
                 self.on_with(n)
+            elif cap == "for":
+                self.on_for(n)
         for _, _, cap, n in items:
             if cap == "import":
                 self.on_import(n, True)
