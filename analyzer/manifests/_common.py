@@ -5,7 +5,6 @@ and parsed as data (JSON, TOML, YAML, INI, Python syntax trees).
 """
 from __future__ import annotations
 
-import bisect
 import errno
 import json
 import os
@@ -132,20 +131,6 @@ def decode_text(data: bytes) -> str:
     return text
 
 
-class LineIndex:
-    """Offsets -> 1-based line numbers."""
-
-    def __init__(self, text: str):
-        self.starts = [0]
-        pos = text.find("\n")
-        while pos >= 0:
-            self.starts.append(pos + 1)
-            pos = text.find("\n", pos + 1)
-
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
-
-
 # ------------------------------------------------------------------------------------------------ names
 
 _PEP503 = re.compile(r"[-_.]+")
@@ -201,7 +186,11 @@ def load_json(text: str, rel: str) -> tuple[Any, ScanError | None]:
     try:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
-        return None, ScanError(rel, f"invalid JSON at line {exc.lineno}: {exc.msg}")
+        line, hint = exc.lineno, ""
+        stripped = text.rstrip()
+        if exc.pos >= len(stripped):   # truncated: name the last line that has content
+            line, hint = stripped.count("\n") + 1, " (the file ends early: truncated?)"
+        return None, ScanError(rel, f"invalid JSON at line {line}: {exc.msg}{hint}")
     except RecursionError:
         return None, ScanError(rel, "invalid JSON: nested too deeply to read")
     except ValueError as exc:  # pragma: no cover - e.g. huge int strings
@@ -405,18 +394,19 @@ class TomlIndex:
                 return i
         return None
 
-    def value_line(self, start: int, end: int, raw: str, used: set[int] | None = None) -> int | None:
-        """0-based first line in [start, end) that holds the string literal `raw` (quoted)."""
+    def value_line(self, start: int, end: int, raw: str, used: set | None = None) -> int | None:
+        """0-based first line in [start, end) that holds the string literal `raw` (quoted), skipping lines
+        already given to the same string (`used` holds (line, raw) pairs: duplicates get their own line)."""
         needles = ['"' + raw + '"', "'" + raw + "'", '"' + raw.replace('"', '\\"') + '"']
         for i in range(start, min(end, len(self.lines))):
-            if used is not None and i in used:
+            if used is not None and (i, raw) in used:
                 continue
             line = self.lines[i]
             if any(nd in line for nd in needles):
                 return i
         return None
 
-    def locate(self, path: tuple[str, ...], raw: str | None = None, used: set[int] | None = None) -> int:
+    def locate(self, path: tuple[str, ...], raw: str | None = None, used: set | None = None) -> int:
         """1-based line for the value at `path` (keys) — or for the string `raw` inside the array there.
 
         Tries the longest table header that is a prefix of `path`, then looks up the remaining keys as
@@ -452,20 +442,18 @@ class TomlIndex:
                     continue
                 if raw is None:
                     if found_key >= 0:
-                        if used is not None:
-                            used.add(found_key)
                         return found_key + 1
                     continue
                 hit = self.value_line(max(found_key, 0), end, raw, used)
                 if hit is not None:
                     if used is not None:
-                        used.add(hit)
+                        used.add((hit, raw))
                     return hit + 1
         if raw is not None:
             hit = self.value_line(0, len(self.lines), raw, used)
             if hit is not None:
                 if used is not None:
-                    used.add(hit)
+                    used.add((hit, raw))
                 return hit + 1
         return 1
 
@@ -487,20 +475,39 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|
 _Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 
-def load_yaml(text: str, rel: str, line_depth: int = 3) -> tuple[Any, dict[tuple, int], ScanError | None]:
-    """Parse one YAML document safely. Returns (data, lines, error).
+def _scalar(node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    v = node.value
+    if tag == "tag:yaml.org,2002:bool":
+        return v.lower() == "true"
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:int":
+        try:
+            return int(v.replace("_", ""), 0)
+        except ValueError:
+            return v
+    if tag == "tag:yaml.org,2002:float":
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
 
-    `lines` maps a path (mapping keys as their scalar text, sequence items as int) to the 1-based line of
-    the key (for mapping entries) or of the item (for sequence items), down to `line_depth` levels.
+
+def load_yaml(text: str, rel: str, line_depth: int = 3) -> tuple[Any, dict[tuple, int], ScanError | None]:
+    """Parse one YAML document safely (no Python object tags; aliases are shared, never expanded).
+
+    Returns (data, lines, error). Scalars stay strings except true/false/null (and explicitly tagged
+    numbers), so versions such as 1.10 are not turned into floats. `lines` maps a path (mapping keys as
+    their text, sequence items as int) to the 1-based line of the key (mapping entries) or of the item
+    (sequence items), for paths up to `line_depth` long.
     """
     lines: dict[tuple, int] = {}
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
-            if node is None:
-                return None, lines, None
-            data = loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -509,31 +516,62 @@ def load_yaml(text: str, rel: str, line_depth: int = 3) -> tuple[Any, dict[tuple
         problem = exc.problem or exc.context or "syntax error"
         return None, lines, ScanError(rel, f"invalid YAML{where}: {problem}")
     except yaml.YAMLError as exc:
-        return None, lines, ScanError(rel, f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else 'error'}")
+        first = str(exc).splitlines()[0] if str(exc) else "error"
+        return None, lines, ScanError(rel, f"invalid YAML: {first}")
     except RecursionError:
         return None, lines, ScanError(rel, "invalid YAML: nested too deeply to read")
     except (ValueError, TypeError) as exc:
         return None, lines, ScanError(rel, f"invalid YAML: {exc}")
-    # iterative walk of the node tree for lines; each node visited once (aliases are not expanded)
-    seen: set[int] = set()
-    stack: list[tuple[Any, tuple]] = [(node, ())]
+    if node is None:
+        return None, lines, None
+    # One iterative pass: build Python values and record lines. Each node is converted once (aliases
+    # share the converted object), so an alias "bomb" costs nothing.
+    done: dict[int, Any] = {}
+
+    def shell(n: yaml.Node) -> Any:
+        if isinstance(n, yaml.ScalarNode):
+            return _scalar(n)
+        return {} if isinstance(n, yaml.MappingNode) else []
+
+    root = shell(node)
+    done[id(node)] = root
+    stack: list[tuple[yaml.Node, Any, tuple | None]] = [(node, root, ())]
     while stack:
-        n, path = stack.pop()
-        if id(n) in seen or len(path) >= line_depth:
-            continue
-        seen.add(id(n))
+        n, obj, path = stack.pop()
+        record = path is not None and len(path) < line_depth
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
                 if isinstance(k, yaml.ScalarNode):
-                    p = path + (k.value,)
+                    key = _scalar(k)
+                    if isinstance(key, bool) or key is None:
+                        key = k.value
+                else:
+                    continue  # complex keys are not used by any manifest format
+                p = (path + (k.value,)) if record else None
+                if p is not None:
                     lines.setdefault(p, k.start_mark.line + 1)
-                    stack.append((v, p))
+                if id(v) in done:
+                    obj[key] = done[id(v)]
+                    continue
+                child = shell(v)
+                done[id(v)] = child
+                obj[key] = child
+                if not isinstance(v, yaml.ScalarNode):
+                    stack.append((v, child, p))
         elif isinstance(n, yaml.SequenceNode):
             for i, v in enumerate(n.value):
-                p = path + (i,)
-                lines.setdefault(p, v.start_mark.line + 1)
-                stack.append((v, p))
-    return data, lines, None
+                p = (path + (i,)) if record else None
+                if p is not None:
+                    lines.setdefault(p, v.start_mark.line + 1)
+                if id(v) in done:
+                    obj.append(done[id(v)])
+                    continue
+                child = shell(v)
+                done[id(v)] = child
+                obj.append(child)
+                if not isinstance(v, yaml.ScalarNode):
+                    stack.append((v, child, p))
+    return root, lines, None
 
 
 # ------------------------------------------------------------------------------------------------ wheels

@@ -208,7 +208,7 @@ def parse_command(command: str | list[str], _depth: int = 0) -> tuple[list[Targe
             continue
         if prog in _PY_RUNNERS or re.fullmatch(r"python\d(\.\d+)?", prog):
             recognised = True
-            targets.extend(_python_targets(args))
+            targets.extend(_python_targets(args, _depth))
             continue
         if prog in _ASGI:
             recognised = True
@@ -282,14 +282,28 @@ def _node_targets(prog: str, args: list[str], depth: int) -> list[Target]:
     return [Target("file", first)]
 
 
-def _python_targets(args: list[str]) -> list[Target]:
+_PY_TOOLS = {"pip", "pytest", "unittest", "venv", "virtualenv", "http.server", "json.tool", "mypy", "ruff", "black",
+             "build", "twine", "pip_audit", "coverage", "tox", "nox", "ensurepip", "compileall", "timeit", "cProfile",
+             "pdb", "django", "alembic", "isort", "flake8", "pylint", "py_compile", "zipapp", "site"}
+_SERVER_MODULES = _ASGI | {"flask", "celery", "fastapi", "streamlit", "chainlit", "gradio", "panel"}
+
+
+def _python_module_targets(module: str, rest: list[str], depth: int) -> list[Target]:
+    if module in _SERVER_MODULES:           # python -m uvicorn app.main:app
+        return parse_command([module] + rest, depth + 1)[0]
+    if module in _PY_TOOLS or module.split(".")[0] in _PY_TOOLS:
+        return []
+    return [Target("main-module", module)]
+
+
+def _python_targets(args: list[str], depth: int = 0) -> list[Target]:
     i = 0
     while i < len(args):
         a = args[i]
         if a == "-m" and i + 1 < len(args):
-            return [Target("main-module", args[i + 1])]
+            return _python_module_targets(args[i + 1], args[i + 2:], depth)
         if a.startswith("-m") and len(a) > 2 and not a.startswith("--"):
-            return [Target("main-module", a[2:])]
+            return _python_module_targets(a[2:], args[i + 1:], depth)
         if a in ("-c",) or (a.startswith("-c") and not a.startswith("--")):
             return []
         if a in _PY_VALUE_OPTS:
@@ -589,10 +603,8 @@ def read_dockerfile(root: Path, rel: str, known) -> Parsed:
         if cmd is not None:
             eps: list[EntryPoint] = []
             if ep is not None and isinstance(ep[1], list) and isinstance(cmd[1], list):
-                eps = [e for e in entry_points_for(ep[1] + cmd[1], base, known, rel, cmd[0], kind,
-                                                   keep_unresolved=False, path_map=_container_mapper(cmd[2]))]
-                for e in eps:
-                    e.command = " ".join(shlex.quote(w) for w in cmd[1])
+                eps = entry_points_for(ep[1] + cmd[1], base, known, rel, cmd[0], kind,
+                                       keep_unresolved=False, path_map=_container_mapper(cmd[2]))
             if not eps:
                 eps = entry_points_for(cmd[1], base, known, rel, cmd[0], kind, path_map=_container_mapper(cmd[2]))
             res.entry_points.extend(eps)
@@ -637,3 +649,30 @@ def read_compose(root: Path, rel: str, known) -> Parsed:
             res.entry_points.extend(entry_points_for(val, base, known, rel, ln, kind,
                                                      path_map=_container_mapper(wd)))
     return res
+
+
+_NPM_PROGS = _NODE_RUNNERS | {"npm", "yarn", "pnpm", "next", "vite", "nuxt", "remix-serve", "react-router-serve",
+                              "astro", "nest", "react-scripts", "serve", "http-server", "turbo", "nx", "svelte-kit"}
+_PY_PROGS = _PY_RUNNERS | _ASGI | {"flask", "celery", "fastapi", "streamlit", "chainlit", "gradio", "panel",
+                                   "django-admin", "pip", "uv", "poetry", "pipenv", "pdm", "marimo", "jupyter"}
+
+
+def command_ecosystem(ep: EntryPoint) -> str | None:
+    """'npm' | 'pypi' | None: which ecosystem an entry point's file or program belongs to."""
+    if ep.path:
+        if ep.path.endswith(PY_EXTS):
+            return "pypi"
+        if ep.path.endswith(JS_EXTS):
+            return "npm"
+    if not ep.command:
+        return None
+    for seg in _tokens(ep.command):
+        words = _strip_wrappers(list(seg), {})
+        if not words:
+            continue
+        p = _prog(words[0])
+        if p in _PY_PROGS or re.fullmatch(r"python\d(\.\d+)?", p):
+            return "pypi"
+        if p in _NPM_PROGS:
+            return "npm"
+    return None

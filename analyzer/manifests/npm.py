@@ -13,6 +13,7 @@ DEP_SECTIONS = (
     ("peerDependencies", False),
 )
 _TYPE_CONDITIONS = {"types", "typings", "type"}
+_NOT_CODE = (".json", ".d.ts", ".d.mts", ".d.cts", ".css", ".scss", ".less", ".map", ".md", ".html", ".svg")
 
 
 def _load(root: Path, rel: str, res: Parsed):
@@ -70,6 +71,8 @@ def read_package_json(root: Path, rel: str, known: set[str] | frozenset[str] = f
 
     def add_file(value: str, path: tuple, kind: str = "runtime") -> None:
         if not isinstance(value, str) or not value.strip() or "*" in value:
+            return
+        if value.lower().endswith(_NOT_CODE):
             return
         p = resolve_target(Target("file", value), base, known)
         res.entry_points.append(EntryPoint(p, None, rel, _nearest_line(lines, path), kind))

@@ -20,6 +20,7 @@ _INCLUDE = re.compile(r"^(?:(-r|-c)\s*|--(requirement|constraint)(?:\s*=\s*|\s+)
 _EDITABLE = re.compile(r"^(?:-e\s*|--editable(?:\s*=\s*|\s+))(\S.*)$")
 _LINE_OPTS = re.compile(r"\s+--(?:hash|global-option|install-option|config-settings|config-setting)(?:=|\s+)\S+")
 _URLISH = re.compile(r"^(?:(?:git|hg|svn|bzr)\+|[A-Za-z][A-Za-z0-9+.-]*://)")
+_NAME_AT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")
 _VIA_START = re.compile(r"^\s*#\s+via\b\s*(.*)$")
 _VIA_ITEM = re.compile(r"^\s*#\s{2,}(\S.*)$")
 _SDIST = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<ver>\d[^-]*?)(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz)$")
@@ -39,12 +40,19 @@ def is_constraints_name(rel: str) -> bool:
     return rel.rsplit("/", 1)[-1].lower().startswith("constraints")
 
 
+_DEV_DIRS = {"docs", "doc", "tests", "test", "testing", "ci", ".github", ".circleci", "benchmarks", "bench",
+             ".devcontainer", "e2e"}
+
+
 def file_is_dev(rel: str) -> bool:
+    """requirements-dev.txt, dev-requirements.txt, requirements/test.txt, docs/requirements.txt ... -> True."""
     parts = rel.split("/")
     base = parts[-1].rsplit(".", 1)[0]
     if is_dev_name(base.replace("requirements", " ").replace("constraints", " ")):
         return True
-    return False
+    if len(parts) >= 2 and parts[-2].lower() in ("requirements", "reqs", "requirements.d"):
+        parts = parts[:-1]
+    return any(p.lower() in _DEV_DIRS for p in parts[:-1])
 
 
 @dataclass
@@ -219,7 +227,9 @@ class RequirementsReader:
 
     def _parse_requirement(self, f: _File, content: str, line_no: int, editable: bool) -> _Entry | None:
         rel = f.rel
-        if _URLISH.match(content) or content.startswith((".", "/", "~")) or content.endswith((".whl", ".tar.gz", ".zip")):
+        named = _NAME_AT.match(content) is not None
+        if not named and (_URLISH.match(content) or content.startswith((".", "/", "~"))
+                          or content.endswith((".whl", ".tar.gz", ".zip"))):
             if content in (".", "./") or (editable and not _URLISH.match(content)):
                 if content not in (".", "./"):
                     f.notes.append(Note(rel, line_no, f"local editable package {content} is not analysed as a dependency"))

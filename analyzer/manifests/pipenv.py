@@ -1,6 +1,7 @@
 """Pipfile ([packages], [dev-packages], other categories, [scripts]) and Pipfile.lock (JSON)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ._common import (Dependency, Parsed, ReadError, TomlIndex, dirname, is_dev_name, json_key_lines, load_json,
@@ -35,7 +36,7 @@ def read_pipfile(root: Path, rel: str, known: set[str] | frozenset[str] = frozen
             continue
         dev = _category_dev(category)
         for key, spec in table.items():
-            n = normalize_pypi(str(key))
+            n = normalize_pypi(re.split(r"[\[\s]", str(key), maxsplit=1)[0])
             if not n or (n, dev) in seen:
                 continue
             seen.add((n, dev))

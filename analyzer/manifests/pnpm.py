@@ -54,6 +54,8 @@ def read_pnpm_lock(root: Path, rel: str) -> Parsed:
     if err:
         res.errors.append(err)
         return res
+    if data is None:
+        return res
     if not isinstance(data, dict):
         res.error("invalid pnpm-lock.yaml: expected a mapping at the top level")
         return res

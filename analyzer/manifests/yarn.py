@@ -144,8 +144,7 @@ def _read_v1(text: str, rel: str, res: Parsed) -> None:
                 continue
             current["deps"][section][kv[0]] = kv[1]
         else:
-            res.error(f"invalid yarn.lock at line {i}: unexpected indentation")
-            current["broken"] = True
+            res.error(f"invalid yarn.lock at line {i}: unexpected indentation; line ignored")
     finish(current)
     res.locked = col.result()
 
