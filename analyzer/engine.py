@@ -375,7 +375,7 @@ def _downgrade(sev: str, role: str, guard: str, include_tests: bool) -> tuple[st
         return "info", guard
     if role != "runtime" and not include_tests:
         label = {"test": "test code", "build": "build/tooling code", "config": "tool configuration"}[role]
-        return "info", f"in {label}, which does not run in the deployed Worker (path conventions)"
+        return "info", f"{label}, not part of the deployed Worker (judged from its path)"
     return sev, ""
 
 

@@ -58,16 +58,19 @@ def render(result, *, color: bool = False, width: int = 110, show_info: bool = T
     for path in sorted(by_file):
         con.print(f"[bold underline]{escape(path)}[/]")
         for f in by_file[path]:
+            if f.severity == "info":
+                why = f.note or f.message
+                con.print(f"  {f.line}:{f.column} [dim]info {f.rule_id}: {escape(_clip(why, 80))}[/]")
+                continue
             con.print(f"  {f.line}:{f.column} [{SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule_id} "
                       f"[dim]({f.category})[/]")
             con.print(f"    > {escape(f.snippet)}", soft_wrap=False, overflow="ellipsis", no_wrap=True)
-            con.print(Padding(escape(f.message), (0, 0, 0, 4)))
+            con.print(Padding(escape(f.message), (0, 0, 0, 4), expand=False))
             if f.note:
-                con.print(Padding(f"[dim]note: {escape(f.note)}[/]", (0, 0, 0, 4)))
-            if f.severity != "info":
-                con.print(Padding(f"[green]fix:[/] {escape(f.remediation)}", (0, 0, 0, 4)))
-                if f.docs:
-                    con.print(Padding(f"[dim]docs: {escape(f.docs[0])}[/]", (0, 0, 0, 4)))
+                con.print(Padding(f"[dim]note: {escape(f.note)}[/]", (0, 0, 0, 4), expand=False))
+            con.print(Padding(f"[green]fix:[/] {escape(f.remediation)}", (0, 0, 0, 4), expand=False))
+            if f.docs:
+                con.print(Padding(f"[dim]docs: {escape(f.docs[0])}[/]", (0, 0, 0, 4), expand=False))
         con.print()
     bad = [d for d in result.dependencies if d.verdict in ("incompatible", "replace")]
     if bad:
@@ -86,10 +89,15 @@ def render(result, *, color: bool = False, width: int = 110, show_info: bool = T
     if not result.findings:
         con.print("No problems found for this target: every scanned file and dependency is compatible "
                   "with the rules in cfcompat's knowledge base.")
-    return buf.getvalue()
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
 
 
 def _n(v: int, sev: str, color: bool) -> str:
     if not v:
         return "0"
     return f"[{SEV_STYLE[sev]}]{v}[/]" if color else str(v)
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 3] + "..."

@@ -71,6 +71,13 @@ def pyodide_for_date(date: str) -> dict[str, Any]:
     return load_kb("pyodide/" + chosen["data"])
 
 
+def _remedy(entry: dict[str, Any]) -> str:
+    r = entry["replacement"].strip().rstrip(".")
+    if "container" not in r.lower():
+        r += "; or run this part in a Container"
+    return r[0].upper() + r[1:] + "."
+
+
 class NativeImports:
     def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
         hits: list[Hit] = []
@@ -100,7 +107,7 @@ class NativeImports:
                 hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard,
                                 message=f"severity:{sev}:{msg}", top_level=imp.top_level,
                                 extra_docs=tuple(entry.get("docs") or ()),
-                                remediation=f"{entry['replacement'].rstrip('.')}; or run this code in a Container."))
+                                remediation=_remedy(entry)))
         else:
             natives = npm_natives()
             for imp in facts.imports:
@@ -117,7 +124,7 @@ class NativeImports:
                 hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard,
                                 message=f"severity:{sev}:{msg}", top_level=imp.top_level,
                                 extra_docs=tuple(entry.get("docs") or ()),
-                                remediation=f"{entry['replacement'].rstrip('.')}; or run this code in a Container."))
+                                remediation=_remedy(entry)))
         return hits
 
 
