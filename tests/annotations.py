@@ -6,7 +6,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ANNOT = re.compile(r"cfcompat-(expect|ok):\s*([a-z0-9\-]+(?:\s*,\s*[a-z0-9\-]+)*)")
+# `cfcompat-expect: RULE[, RULE]` / `cfcompat-ok: RULE` apply to the fixture's default scan;
+# `cfcompat-expect@VARIANT: RULE` / `cfcompat-ok@VARIANT: RULE` apply only to the variant of that name
+# (a second scan of the same code at another compatibility date or target, see cfcompat-fixture.yaml).
+ANNOT = re.compile(r"cfcompat-(expect|ok)(?:@([a-z0-9\-]+))?:\s*([a-z0-9\-]+(?:\s*,\s*[a-z0-9\-]+)*)")
 SOURCE_EXT = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".py")
 
 
@@ -17,7 +20,7 @@ class Expectations:
     files: set[str] = field(default_factory=set)
 
 
-def read_annotations(root: Path) -> Expectations:
+def read_annotations(root: Path, variant: str | None = None) -> Expectations:
     ex = Expectations()
     for p in sorted(root.rglob("*")):
         if not p.is_file() or p.suffix not in SOURCE_EXT or "node_modules" in p.parts:
@@ -25,7 +28,9 @@ def read_annotations(root: Path) -> Expectations:
         rel = p.relative_to(root).as_posix()
         ex.files.add(rel)
         for i, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            for kind, ids in ANNOT.findall(line):
+            for kind, label, ids in ANNOT.findall(line):
+                if (label or None) != variant:
+                    continue
                 for rid in (x.strip() for x in ids.split(",")):
                     (ex.expect if kind == "expect" else ex.ok).add((rel, i, rid))
     return ex

@@ -26,12 +26,22 @@ def test_there_are_annotated_fixtures():
     assert len(ANNOTATED) >= 4, ANNOTATED
 
 
-@pytest.mark.parametrize("fixture", ANNOTATED, ids=lambda p: p.name)
-def test_fixture_annotations(fixture: Path):
-    cfg = yaml.safe_load((fixture / "cfcompat-fixture.yaml").read_text()) or {}
+def _cases():
+    """(fixture, variant name or None, options): the default scan and each variant of every fixture."""
+    out = []
+    for fx in ANNOTATED:
+        cfg = yaml.safe_load((fx / "cfcompat-fixture.yaml").read_text()) or {}
+        out.append(pytest.param(fx, None, cfg, id=fx.name))
+        for name, vcfg in sorted((cfg.get("variants") or {}).items()):
+            out.append(pytest.param(fx, name, vcfg or {}, id=f"{fx.name}@{name}"))
+    return out
+
+
+@pytest.mark.parametrize("fixture,variant,cfg", _cases())
+def test_fixture_annotations(fixture: Path, variant: str | None, cfg: dict):
     result = scan(fixture, _options(cfg))
     doc = document(result)
-    ex = read_annotations(fixture)
+    ex = read_annotations(fixture, variant)
     assert ex.expect or cfg.get("expect_verdict") == "ready", "fixture has no expectations"
     problems = compare(ex, doc["findings"])
     assert not problems, "\n".join(problems)
