@@ -2,6 +2,8 @@
 problems into findings on the manifest's line (so every consumer sees them in the one findings list)."""
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 from ..rules import load_rules
@@ -14,6 +16,44 @@ from .settings import Settings
 def _natives():
     from ..rules.classes.native import npm_natives, pep503, pypi_natives, pyodide_for_date
     return npm_natives, pypi_natives, pyodide_for_date, pep503
+
+
+@lru_cache(maxsize=1)
+def _replacements() -> dict[tuple[str, str], dict[str, Any]]:
+    from ..rules import load_kb
+    kb = load_kb("replacements.yaml")
+    out = {}
+    for eco in ("npm", "pypi"):
+        for e in kb.get(eco) or []:
+            out[(eco, e["name"])] = e
+    return out
+
+
+_VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+
+
+def lowest_version(spec: str) -> tuple[int, int, int] | None:
+    """The lowest version a simple spec admits (`^8.11.3` -> 8.11.3, `>=2,<3` -> 2.0.0); None if unknown."""
+    m = _VERSION.search(spec or "")
+    if m is None or spec.strip().startswith(("<", "!")):
+        return None
+    return tuple(int(x or 0) for x in m.groups())  # type: ignore[return-value]
+
+
+def _apply_replacement(dep: Dependency, entry: dict[str, Any]) -> None:
+    dep.verdict = "replace"
+    dep.category = entry.get("category")
+    dep.replacement = entry.get("replacement")
+    dep.reason = entry.get("reason")
+    dep.severity = entry.get("severity", "warning")
+    minv = entry.get("min_version")
+    if minv:
+        low = lowest_version(dep.version)
+        need = tuple(int(x) for x in minv.split("."))
+        if low is not None and low < need:
+            dep.severity = "warning"
+            dep.reason = (f"{dep.reason}; the version spec {dep.version!r} allows versions below {minv}: "
+                          f"upgrade to {minv} or later")
 
 
 def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str], Any]) -> None:
@@ -40,6 +80,8 @@ def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str]
             else:
                 dep.verdict = "incompatible"
                 dep.reason = f"compiles native code at install ({ev.evidence})"
+        elif not containers and ("npm", dep.name) in _replacements():
+            _apply_replacement(dep, _replacements()[("npm", dep.name)])
         else:
             dep.verdict = "unknown"
         return
@@ -53,6 +95,19 @@ def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str]
         return
     pyo = pyodide_for_date(settings.compatibility_date)
     in_pyodide = name in pyo.get("packages", {})
+    if ("pypi", name) in _replacements() and (entry is None or in_pyodide):
+        _apply_replacement(dep, _replacements()[("pypi", name)])
+        if in_pyodide:
+            dep.reason = f"{dep.reason} (in Pyodide {pyo.get('pyodide_version')})"
+        return
+    if in_pyodide and entry is not None and entry.get("severity") in ("warning", "blocker"):
+        # Pyodide ships it, but it still cannot work here (psycopg, pymongo: they need raw sockets)
+        dep.category = entry.get("category", "native-module")
+        dep.replacement = entry.get("replacement")
+        dep.verdict = "replace"
+        dep.severity = "warning"
+        dep.reason = f"{entry.get('reason', '').rstrip('.')} (in Pyodide {pyo.get('pyodide_version')})"
+        return
     if in_pyodide:
         dep.verdict = "ok"
         dep.reason = f"in Pyodide {pyo.get('pyodide_version')} ({pyo['packages'][name]}), the build Python " \
@@ -76,6 +131,8 @@ def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str]
         dep.reason = f"pure Python ({ev.evidence})"
     else:
         dep.verdict = "unknown"
+        dep.reason = (f"not in Pyodide {pyo.get('pyodide_version')}'s package list and not a known native "
+                      "package; fine if it is pure Python (a lockfile with wheel names would tell)")
 
 
 def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFacts]
@@ -147,12 +204,14 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
 
 
 def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Finding]:
-    rule = next((r for r in load_rules() if "dependencies" in r.match), None)
-    if rule is None:
-        return []
+    rules = {r.id: r for r in load_rules() if "dependencies" in r.match}
     out: list[Finding] = []
     for d in deps:
         if d.verdict not in ("incompatible", "replace"):
+            continue
+        native = d.category == "native-module" or d.kind == "transitive"
+        rule = rules.get("native-dependency" if native else "dependency-needs-change")
+        if rule is None:
             continue
         tgt = settings.target
         if tgt in ("workers", "python-workers"):
@@ -160,14 +219,19 @@ def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Find
         sev = rule.severity_for(tgt)
         if sev is None:
             continue
-        if d.verdict == "replace":
+        if d.severity:
+            sev = d.severity
+        elif d.verdict == "replace":
             sev = "warning"
         note = ""
         final = sev
         if d.dev:
             final, note = "info", "development dependency: never deployed, so never a blocker"
         what = f"`{d.name}`" + (f" (via `{d.via}`)" if d.via else "")
-        msg = f"Depends on {what}, which ships compiled native code that cannot load in a Worker"
+        if native:
+            msg = f"Depends on {what}, which ships compiled native code that cannot load in a Worker"
+        else:
+            msg = f"Depends on {what}, which needs a change on {settings.target}"
         if d.reason:
             msg += f": {d.reason.rstrip('.')}"
         msg += "."

@@ -44,6 +44,7 @@ class Dependency:
     reason: str | None = None   # why the verdict (knowledge-base entry, lockfile evidence, Pyodide list...)
     via: str | None = None      # for a transitive native package: the direct dependency that pulls it in
     kind: str = "direct"        # "direct" | "transitive"
+    severity: str | None = None  # severity of the finding this dependency gives (None: from the rule)
 
     def to_json(self) -> dict[str, Any]:
         d = {

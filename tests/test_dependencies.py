@@ -1,0 +1,91 @@
+"""Dependency verdicts for the target: knowledge base, Pyodide list by date, lockfile evidence, transitive
+natives attributed to the direct dependency, replacements with minimum versions, dev never a blocker."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cfcompat.analyzer.dependencies import lowest_version
+from cfcompat.analyzer.engine import ScanOptions, scan
+from cfcompat.reports.json_report import document
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def deps_of(path: Path, **opts) -> tuple[dict, list[dict]]:
+    doc = document(scan(path, ScanOptions(jobs=1, **opts)))
+    return doc, doc["dependencies"]
+
+
+def by_name(deps: list[dict]) -> dict[str, dict]:
+    return {d["name"] + ("<" + d["via"] if d.get("via") else ""): d for d in deps}
+
+
+def test_npm_native_direct_and_transitive():
+    doc, deps = deps_of(FIX / "manifests" / "npm-v3")
+    d = by_name(deps)
+    assert d["better-sqlite3"]["verdict"] == "incompatible"
+    assert d["sharp<@xenova/transformers"]["kind"] == "transitive"
+    f = [f for f in doc["findings"] if f["rule_id"] == "native-dependency" and "sharp" in f["message"]]
+    assert f and "via `@xenova/transformers`" in f[0]["message"] and f[0]["severity"] == "blocker"
+    assert f[0]["path"] == "package.json" and f[0]["line"] == d["sharp<@xenova/transformers"]["line"]
+
+
+def test_dev_dependencies_are_never_blockers():
+    doc, deps = deps_of(FIX / "manifests" / "npm-v3")
+    for f in doc["findings"]:
+        if f["path"].endswith("package.json") and "esbuild" in f["message"]:
+            assert f["severity"] == "info" and "development dependency" in f.get("note", "")
+
+
+def test_containers_accept_native_packages():
+    doc, deps = deps_of(FIX / "manifests" / "npm-v3", target="containers")
+    assert by_name(deps)["better-sqlite3"]["verdict"] == "ok"
+    assert not [f for f in doc["findings"] if f["rule_id"] == "native-dependency"]
+
+
+def test_python_packages_judged_by_pyodide_for_the_date():
+    _, deps = deps_of(FIX / "fastapi-apscheduler-psycopg2")
+    d = by_name(deps)
+    assert d["fastapi"]["verdict"] == "ok" and "Pyodide 314.0.6" in d["fastapi"]["reason"]
+    assert d["psycopg2-binary"]["verdict"] == "incompatible"
+    _, old = deps_of(FIX / "fastapi-apscheduler-psycopg2", compat_date="2026-01-15")
+    assert "Pyodide 0.28.2" in by_name(old)["pydantic"]["reason"]
+    assert by_name(old)["fastapi"]["verdict"] == "unknown"   # not in 0.28.2's list
+
+
+def test_in_pyodide_but_needs_sockets_is_replace():
+    _, deps = deps_of(FIX / "manifests" / "python-uv")
+    d = by_name(deps)
+    assert d["psycopg"]["verdict"] == "replace" and "Pyodide" in d["psycopg"]["reason"]
+    assert d["uvloop<uvicorn"]["verdict"] == "incompatible"   # uvicorn[standard] pulls it in
+
+
+def test_replacement_with_minimum_version(tmp_path: Path):
+    (tmp_path / "package.json").write_text(json.dumps({
+        "name": "x", "dependencies": {"pg": "^8.11.3", "postgres": "^3.4.5", "jsonwebtoken": "^9.0.0",
+                                      "ws": "^8.18.0"}}, indent=2))
+    doc, deps = deps_of(tmp_path)
+    d = by_name(deps)
+    assert d["pg"]["verdict"] == "replace" and "8.13.0" in d["pg"].get("reason", "")
+    sev = {f["symbol"] if "symbol" in f else f["message"].split("`")[1]: f["severity"] for f in doc["findings"]}
+    pg = next(f for f in doc["findings"] if "`pg`" in f["message"])
+    assert pg["severity"] == "warning" and pg["rule_id"] == "dependency-needs-change"
+    pgjs = next(f for f in doc["findings"] if "`postgres`" in f["message"])
+    assert pgjs["severity"] == "info"
+    assert d["jsonwebtoken"]["replacement"].startswith("jose")
+    assert next(f for f in doc["findings"] if "`ws`" in f["message"])["severity"] == "warning"
+
+
+def test_lowest_version():
+    assert lowest_version("^8.11.3") == (8, 11, 3)
+    assert lowest_version(">=2,<3") == (2, 0, 0)
+    assert lowest_version("<3") is None
+    assert lowest_version("latest") is None
+
+
+def test_uv_lock_platform_wheels_are_evidence():
+    _, deps = deps_of(FIX / "manifests" / "python-uv")
+    assert deps, "uv fixture has dependencies"
+    for d in deps:
+        assert d["verdict"] in ("ok", "incompatible", "replace", "unknown")
