@@ -199,7 +199,9 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
     deps += trans
     deps.sort(key=lambda d: (d.manifest, d.line, d.name, d.kind))
     findings = dependency_findings(deps, settings)
-    extras = {"projects": scan.projects, "locked": locked, "entry_points": getattr(scan, "entry_points", [])}
+    findings += size_findings(disc, settings, manifests, locked, errors, extras_out := {})
+    extras = {"projects": scan.projects, "locked": locked, "entry_points": getattr(scan, "entry_points", []),
+              **extras_out}
     return deps, findings, errors, extras
 
 
@@ -241,4 +243,44 @@ def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Find
             rule_id=rule.id, category=d.category or rule.category, severity=final, path=d.manifest, line=d.line,
             column=1, end_line=d.line, message=msg, snippet=snippet, context="config", remediation=remediation,
             docs=list(rule.docs), effort=rule.effort, symbol=d.name, original_severity=sev, note=note))
+    return out
+
+
+WORKER_SIZE_LIMIT = 64 * 1024 * 1024   # bytes, uncompressed; both plans since 2026-09-08 (SIZE-CHG)
+
+
+def size_findings(disc: Discovery, settings: Settings, manifests: Any, locked: list, errors: list[ScanError],
+                  extras: dict[str, Any]) -> list[Finding]:
+    """Installed runtime dependencies (node_modules present in the repository) against the Worker size limit."""
+    rule = next((r for r in load_rules() if "installed-size" in r.match.get("dependencies", ())), None)
+    if rule is None or rule.severity_for(settings.target) is None:
+        return []
+    out: list[Finding] = []
+    dev_only = {ev.name for ev in locked if ev.ecosystem == "npm" and ev.dev is True}
+    for nm in disc.vendor_dirs:
+        if not nm.endswith("node_modules"):
+            continue
+        try:
+            sizes = manifests.installed_size(disc.root, nm)
+        except Exception as exc:  # never stop the scan over a measurement
+            errors.append(ScanError(nm, f"could not measure installed packages: {exc}"))
+            continue
+        runtime = {k: v for k, v in sizes.items() if k not in dev_only}
+        total = sum(runtime.values())
+        base = nm[: -len("node_modules")].rstrip("/")
+        extras.setdefault("installed_size", {})[nm] = {"runtime_bytes": total, "packages": len(runtime),
+                                                       "limit_bytes": WORKER_SIZE_LIMIT}
+        if total <= WORKER_SIZE_LIMIT:
+            continue
+        top = sorted(runtime.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        biggest = ", ".join(f"{k} {v / 1048576:.1f} MiB" for k, v in top)
+        manifest = f"{base}/package.json" if base else "package.json"
+        out.append(Finding(
+            rule_id=rule.id, category=rule.category, severity=rule.severity_for(settings.target) or "warning",
+            path=manifest, line=1, column=1, end_line=1,
+            message=(f"{rule.message.strip()} Measured: {total / 1048576:.1f} MiB in {len(runtime)} runtime "
+                     f"packages under {nm} (largest: {biggest})."),
+            snippet=f"{nm}: {total / 1048576:.1f} MiB of runtime packages", context="config",
+            remediation=rule.remediation, docs=list(rule.docs), effort=rule.effort, symbol=nm,
+            original_severity=rule.severity_for(settings.target) or "warning"))
     return out

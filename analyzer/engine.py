@@ -434,6 +434,8 @@ def evaluate_files(rules: tuple[Rule, ...], settings: Settings, discovery: Disco
             name = PurePosixPath(rel).name.lower()
             if not any(fnmatch.fnmatch(name, g) for g in globs):
                 continue
+            if any(fnmatch.fnmatch(name, g) for g in rule.match.get("exclude_files", ())):
+                continue
             size = discovery.other_sizes.get(rel, 0)
             max_mb = rule.match.get("max_file_mb")
             if size < min_mb * 1048576 or (max_mb is not None and size >= float(max_mb) * 1048576):

@@ -89,3 +89,32 @@ def test_uv_lock_platform_wheels_are_evidence():
     assert deps, "uv fixture has dependencies"
     for d in deps:
         assert d["verdict"] in ("ok", "incompatible", "replace", "unknown")
+
+
+def test_installed_size_and_large_assets(tmp_path: Path):
+    (tmp_path / "node_modules" / "bigpkg").mkdir(parents=True)
+    (tmp_path / "node_modules" / "devtool").mkdir(parents=True)
+    (tmp_path / "package.json").write_text(json.dumps(
+        {"name": "sz", "dependencies": {"bigpkg": "1.0.0"}, "devDependencies": {"devtool": "1.0.0"}}))
+    with open(tmp_path / "node_modules" / "bigpkg" / "data.bin", "wb") as fh:
+        fh.truncate(70 * 1048576)          # sparse: no real disk use
+    (tmp_path / "public").mkdir()
+    with open(tmp_path / "public" / "video.mp4", "wb") as fh:
+        fh.truncate(26 * 1048576)
+    with open(tmp_path / "public" / "small.png", "wb") as fh:
+        fh.truncate(1024)
+    doc, _ = deps_of(tmp_path)
+    rules = {(f["rule_id"], f["path"]) for f in doc["findings"]}
+    assert ("worker-size-limit", "package.json") in rules
+    assert ("static-asset-too-large", "public/video.mp4") in rules
+    assert not any(p == "public/small.png" for _, p in rules)
+    size = next(f for f in doc["findings"] if f["rule_id"] == "worker-size-limit")
+    assert "70.0 MiB" in size["message"] and "64 MiB" in size["message"]
+
+
+def test_installed_size_under_limit_gives_no_finding(tmp_path: Path):
+    (tmp_path / "node_modules" / "small").mkdir(parents=True)
+    (tmp_path / "package.json").write_text(json.dumps({"name": "s", "dependencies": {"small": "1.0.0"}}))
+    (tmp_path / "node_modules" / "small" / "index.js").write_text("module.exports = 1\n")
+    doc, _ = deps_of(tmp_path)
+    assert not [f for f in doc["findings"] if f["rule_id"] == "worker-size-limit"]
