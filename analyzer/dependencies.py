@@ -135,8 +135,11 @@ def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str]
                       "package; fine if it is pure Python (a lockfile with wheel names would tell)")
 
 
-def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFacts]
+def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFacts],
+                         scoped: dict[str, Settings] | None = None
                          ) -> tuple[list[Dependency], list[Finding], list[ScanError], dict[str, Any]]:
+    from .settings import settings_for
+    scoped = scoped or {}
     try:
         from . import manifests
     except ImportError:  # pragma: no cover - the package is part of the wheel
@@ -160,7 +163,7 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
             lock_native[key] = ev
     deps = list(scan.dependencies)
     for d in deps:
-        judge(d, settings, lock_native)
+        judge(d, settings_for(d.manifest, settings, scoped), lock_native)
     # Transitive natives: attribute each to the direct dependency that pulls it in.
     via: dict[str, list[str]] = {}
     try:
@@ -198,7 +201,9 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
                 reason=(known or {}).get("reason") or ev.evidence, via=p.name, kind="transitive"))
     deps += trans
     deps.sort(key=lambda d: (d.manifest, d.line, d.name, d.kind))
-    findings = dependency_findings(deps, settings)
+    findings = []
+    for d in deps:
+        findings += dependency_findings([d], settings_for(d.manifest, settings, scoped))
     findings += size_findings(disc, settings, manifests, locked, errors, extras_out := {})
     extras = {"projects": scan.projects, "locked": locked, "entry_points": getattr(scan, "entry_points", []),
               **extras_out}

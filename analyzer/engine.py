@@ -15,7 +15,7 @@ from ..rules import Rule, load_rules
 from .discovery import Discovery, SourceFile, discover, read_source
 from .model import Dependency, Finding, ScanError, SEVERITY_RANK
 from .parsing.facts import Arg, Call, FileFacts, Import
-from .settings import Settings, resolve_settings
+from .settings import Settings, resolve_settings, settings_for, wrangler_dirs
 
 # Below this many files a single process is faster than paying worker start-up (override for tests).
 PARALLEL_MIN_FILES = int(os.environ.get("CFCOMPAT_PARALLEL_MIN_FILES", "400"))
@@ -380,11 +380,14 @@ def _downgrade(sev: str, role: str, guard: str, include_tests: bool) -> tuple[st
 
 
 def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings, discovery: Discovery,
-             dependencies: list[Dependency], include_tests: bool) -> list[Finding]:
+             dependencies: list[Dependency], include_tests: bool,
+             scoped: dict[str, Settings] | None = None) -> list[Finding]:
     findings: list[Finding] = []
+    root_settings = settings
     for facts in files:
         if facts.error:
             continue
+        settings = settings_for(facts.path, root_settings, scoped or {})
         tgt = effective_target(settings.target, facts.language)
         ctx = RuleContext(settings, tgt, discovery, dependencies)
         lang_key = facts.language
@@ -418,7 +421,7 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
                     context=facts.role, remediation=h.remediation or rule.remediation,
                     docs=list(dict.fromkeys(list(rule.docs) + list(h.extra_docs))),
                     effort=rule.effort, symbol=h.symbol, original_severity=hit_sev, note=note))
-    findings += evaluate_files(rules, settings, discovery)
+    findings += evaluate_files(rules, root_settings, discovery)
     return findings
 
 
@@ -495,15 +498,24 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     settings = resolve_settings(disc.root, target=options.target, compat_date=options.compat_date,
                                 compat_flags=options.compat_flags, plan=options.plan, languages=languages,
                                 errors=errors, config=options.config)
+    scoped: dict[str, Settings] = {}
+    for sub in wrangler_dirs(disc.other_files):
+        sub_langs: dict[str, int] = {}
+        for s in disc.sources:
+            if s.path.startswith(sub + "/"):
+                sub_langs[s.language] = sub_langs.get(s.language, 0) + 1
+        scoped[sub] = resolve_settings(disc.root, target=options.target, compat_date=options.compat_date,
+                                       compat_flags=options.compat_flags, plan=options.plan, languages=sub_langs,
+                                       errors=errors, config=options.config, subdir=sub)
     files = parse_all(disc.root, disc.sources, options.jobs, options.progress)
     for f in files:
         if f.error:
             errors.append(ScanError(f.path, f.error))
     from .dependencies import analyse_dependencies
-    dependencies, dep_findings, dep_errors, extras = analyse_dependencies(disc, settings, files)
+    dependencies, dep_findings, dep_errors, extras = analyse_dependencies(disc, settings, files, scoped)
     errors += dep_errors
     rules = load_rules()
-    findings = evaluate(files, rules, settings, disc, dependencies, options.include_tests)
+    findings = evaluate(files, rules, settings, disc, dependencies, options.include_tests, scoped)
     findings += dep_findings
     findings = finalize(findings)
     errors.sort(key=lambda e: (e.path, e.message))
@@ -517,6 +529,7 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         "findings": sev_counts,
         "verdict": verdict_of(findings),
     }
+    extras["scopes"] = scoped
     return ScanResult(root=disc.root, settings=settings, files=files, findings=findings,
                       dependencies=dependencies, errors=errors, discovery=disc, summary=summary, extras=extras)
 

@@ -48,6 +48,38 @@ class Settings:
     wrangler: WranglerConfig | None = None
     python_workers: bool = False
 
+    def wrangler_summary(self) -> dict[str, Any]:
+        """Bindings, cron triggers and limits declared in the wrangler config (names only, never values)."""
+        if self.wrangler is None:
+            return {}
+        d = self.wrangler.data
+        out: dict[str, Any] = {}
+        kinds = ("kv_namespaces", "r2_buckets", "d1_databases", "durable_objects", "queues", "hyperdrive",
+                 "services", "vectorize", "ai", "browser", "images", "analytics_engine_datasets",
+                 "send_email", "workflows", "assets", "containers")
+        bindings = {}
+        for k in kinds:
+            v = d.get(k)
+            if isinstance(v, dict) and k == "durable_objects":
+                v = v.get("bindings")
+            if isinstance(v, dict) and k == "queues":
+                v = (v.get("producers") or []) + (v.get("consumers") or [])
+            if isinstance(v, list):
+                bindings[k] = len(v)
+            elif isinstance(v, dict):
+                bindings[k] = 1
+        if bindings:
+            out["bindings"] = bindings
+        trig = d.get("triggers")
+        if isinstance(trig, dict) and isinstance(trig.get("crons"), list):
+            out["crons"] = [str(c) for c in trig["crons"]]
+        lim = d.get("limits")
+        if isinstance(lim, dict):
+            out["limits"] = {k: v for k, v in lim.items() if isinstance(v, (int, float))}
+        if isinstance(d.get("vars"), dict):
+            out["vars"] = sorted(str(k) for k in d["vars"])
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {
             "compatibility_date": self.compatibility_date,
@@ -60,6 +92,7 @@ class Settings:
             },
             **({"main": self.main} if self.main else {}),
             **({"wrangler_config": self.wrangler.path} if self.wrangler else {}),
+            **({"wrangler": self.wrangler_summary()} if self.wrangler_summary() else {}),
         }
 
     def nodejs_compat(self) -> bool:
@@ -87,9 +120,10 @@ def _line_index(text: str, key: str) -> int:
     return text.count("\n", 0, m.start()) + 1 if m else 1
 
 
-def read_wrangler(root: Path, errors: list[ScanError]) -> WranglerConfig | None:
-    """The wrangler config at the root of the scanned folder (jsonc, json, then toml)."""
-    for name in WRANGLER_NAMES:
+def read_wrangler(root: Path, errors: list[ScanError], subdir: str = "") -> WranglerConfig | None:
+    """The wrangler config in `subdir` of the scanned folder (jsonc, json, then toml)."""
+    for base in WRANGLER_NAMES:
+        name = f"{subdir}/{base}" if subdir else base
         p = root / name
         if not p.is_file():
             continue
@@ -117,9 +151,9 @@ def read_wrangler(root: Path, errors: list[ScanError]) -> WranglerConfig | None:
 
 def resolve_settings(root: Path, *, target: str | None, compat_date: str | None, compat_flags: list[str] | None,
                      plan: str = "paid", languages: dict[str, int], errors: list[ScanError],
-                     config: dict[str, Any] | None = None) -> Settings:
+                     config: dict[str, Any] | None = None, subdir: str = "") -> Settings:
     config = config or {}
-    wr = read_wrangler(root, errors)
+    wr = read_wrangler(root, errors, subdir)
     wdata = wr.data if wr else {}
     date, date_src = DEFAULT_COMPAT_DATE, "default (newest runtime release in the knowledge base)"
     if isinstance(wdata.get("compatibility_date"), str) and valid_date(wdata["compatibility_date"]):
@@ -159,3 +193,22 @@ def resolve_settings(root: Path, *, target: str | None, compat_date: str | None,
     return Settings(target=tgt, target_source=tgt_src, compatibility_date=date, compatibility_date_source=date_src,
                     compatibility_flags=flags, compatibility_flags_source=flags_src, plan=plan, main=main,
                     wrangler=wr, python_workers=py_workers)
+
+
+def wrangler_dirs(other_files: list[str]) -> list[str]:
+    """Folders (below the root) that hold their own wrangler config: each is a Worker judged in its own scope."""
+    dirs = set()
+    for rel in other_files:
+        head, _, name = rel.rpartition("/")
+        if name in WRANGLER_NAMES and head:
+            dirs.add(head)
+    return sorted(dirs)
+
+
+def settings_for(path: str, root_settings: Settings, scoped: dict[str, Settings]) -> Settings:
+    """The settings of the nearest folder above `path` that has its own wrangler config, else the root's."""
+    best = ""
+    for d in scoped:
+        if path.startswith(d + "/") and len(d) > len(best):
+            best = d
+    return scoped[best] if best else root_settings

@@ -17,6 +17,13 @@ def document(result) -> dict[str, Any]:
         "findings": [f.to_json() for f in result.findings],
         "dependencies": [d.to_json() for d in result.dependencies],
     }
+    scopes = result.extras.get("scopes") or {}
+    if scopes:
+        # monorepo: each folder with its own wrangler config is judged with its own settings
+        doc["settings"]["scopes"] = {d: {"target": s.target, **s.to_json()} for d, s in sorted(scopes.items())}
+    projects = result.extras.get("projects") or []
+    if projects:
+        doc["projects"] = [p.to_json() if hasattr(p, "to_json") else p for p in projects]
     for key in ("compatibility", "rewrite_scope", "effort", "cost"):
         if key in result.extras:
             doc[key] = result.extras[key]
