@@ -47,6 +47,19 @@ class Import:
 
 
 @dataclass
+class StateVar:
+    """A module-level mutable container (Map, Set, object, array, dict, list, cache instance) and the lines
+    inside functions that write to it."""
+    name: str
+    kind: str                   # map | set | object | array | dict | list | cache | counter
+    line: int
+    column: int
+    snippet: str
+    ctor: str = ""              # qualified constructor when created with `new X()` / `X()`
+    writes: list[int] = field(default_factory=list)   # lines inside functions that mutate it
+
+
+@dataclass
 class FileFacts:
     path: str
     language: str
@@ -58,6 +71,7 @@ class FileFacts:
     parse_errors: int = 0       # syntax error nodes tree-sitter recovered from
     line_texts: dict[int, str] = field(default_factory=dict)   # only lines that carry facts or suppressions
     suppressions: dict[int, list[str]] = field(default_factory=dict)  # line -> rule ids ('*' = all)
+    state: list[StateVar] = field(default_factory=list)
 
 
 def normalise_module(spec: str) -> str:

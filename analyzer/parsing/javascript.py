@@ -14,7 +14,7 @@ import tree_sitter as ts
 import tree_sitter_javascript as tsjs
 import tree_sitter_typescript as tsts
 
-from .facts import Arg, Call, FileFacts, Import, normalise_module
+from .facts import Arg, Call, FileFacts, Import, StateVar, normalise_module
 
 FUNCTION_TYPES = {
     "function_declaration", "function_expression", "function", "arrow_function", "method_definition",
@@ -32,7 +32,16 @@ QUERY_COMMON = """
 (for_statement) @loop
 (while_statement) @loop
 (do_statement) @loop
+(assignment_expression left: [(subscript_expression) (member_expression)]) @massign
+(augmented_assignment_expression left: [(subscript_expression) (member_expression) (identifier)]) @massign
+(update_expression) @massign
+(unary_expression operator: "delete") @massign
 """
+# Methods that mutate a Map / Set / array / object in place.
+MUTATORS = {"set", "add", "delete", "clear", "push", "pop", "shift", "unshift", "splice", "sort", "reverse",
+            "fill", "copyWithin", "assign"}
+STATE_CTORS = {"Map": "map", "Set": "set", "WeakMap": "map", "lru-cache": "cache", "lru-cache.LRUCache": "cache",
+               "node-cache": "cache", "quick-lru": "cache", "lru-cache.default": "cache", "mnemonist.LRUCache": "cache"}
 
 # Identifiers that are promise/compat wrappers: the result behaves like their first argument.
 WRAPPERS = {"util.promisify", "promisify", "bluebird.promisify", "pify", "Promise.promisify"}
@@ -115,6 +124,7 @@ class _Extractor:
         self.bindings: dict[str, str] = {}
         # const NAME = <value>, per function scope: what a later argument `NAME` stands for
         self.values: dict[tuple[int, str], Arg] = {}
+        self.state_names: dict[str, StateVar] = {}
 
     def scope_key(self, node: ts.Node) -> int:
         n = node.parent
@@ -439,11 +449,61 @@ class _Extractor:
                         nm = left.text.decode()
                         self.bindings[nm] = self.normalise(f"{value_q}.{nm}")
 
+    def record_state(self, node: ts.Node, name: ts.Node, value: ts.Node) -> None:
+        """A module-level `const x = new Map()` / `{}` / `[]` / `new LRUCache()` / `let n = 0`."""
+        if name.type != "identifier" or node.type != "variable_declarator":
+            return
+        top, _ = self.enclosing(node)
+        if not top:
+            return
+        kind, ctor = None, ""
+        t = value.type
+        if t == "object" and value.named_child_count == 0:
+            kind = "object"
+        elif t == "array" and value.named_child_count == 0:
+            kind = "array"
+        elif t == "new_expression":
+            q = self.resolve(value.child_by_field_name("constructor")) or ""
+            kind = STATE_CTORS.get(q)
+            ctor = q
+        elif t == "number" and node.parent is not None and node.parent.type == "lexical_declaration" and \
+                node.parent.children and node.parent.children[0].type == "let":
+            kind = "counter"
+        if kind is None:
+            return
+        row = node.start_point[0]
+        self.facts.state.append(StateVar(name.text.decode(), kind, row + 1, node.start_point[1] + 1,
+                                         self.line_text(row), ctor))
+        self.state_names[name.text.decode()] = self.facts.state[-1]
+
+    def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
+        if ident is None or ident.type != "identifier":
+            return
+        sv = self.state_names.get(ident.text.decode())
+        if sv is None:
+            return
+        top, _ = self.enclosing(node)
+        if not top:
+            line = node.start_point[0] + 1
+            if line not in sv.writes:
+                sv.writes.append(line)
+
+    def on_massign(self, node: ts.Node) -> None:
+        t = node.type
+        if t == "unary_expression" or t == "update_expression":
+            target = node.named_children[0] if node.named_children else None
+        else:
+            target = node.child_by_field_name("left")
+        while target is not None and target.type in ("subscript_expression", "member_expression"):
+            target = target.child_by_field_name("object")
+        self.note_write(target, node)
+
     def on_decl(self, node: ts.Node, name_field: str, value_field: str) -> None:
         name = node.child_by_field_name(name_field)
         value = node.child_by_field_name(value_field)
         if name is None or value is None:
             return
+        self.record_state(node, name, value)
         if name.type == "identifier":
             self.values[(self.scope_key(node), name.text.decode())] = self.arg(value)
         q = self.resolve(value)
@@ -473,6 +533,13 @@ class _Extractor:
         args = [self.arg(c) for c in (args_node.named_children if args_node is not None else []) if c.type != "comment"]
         self.add_call(node, q, "call", args)
         if fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            if prop is not None and prop.text.decode() in MUTATORS:
+                obj = fn.child_by_field_name("object")
+                if obj is not None and obj.type == "identifier":
+                    self.note_write(obj, node)
+            if q.startswith("Object.assign") and args_node is not None and args_node.named_children:
+                self.note_write(args_node.named_children[0], node)
             obj = fn.child_by_field_name("object")
             if obj is not None:
                 self.facts.calls[-1].receiver = self.arg(obj)
@@ -538,6 +605,8 @@ class _Extractor:
                 self.on_new(n)
             elif cap == "loop":
                 self.on_loop(n)
+            elif cap == "massign":
+                self.on_massign(n)
 
 
 def extract_js(src: bytes, facts: FileFacts) -> FileFacts:

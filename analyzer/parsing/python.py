@@ -12,7 +12,7 @@ from functools import lru_cache
 import tree_sitter as ts
 import tree_sitter_python as tspy
 
-from .facts import Arg, Call, FileFacts, Import
+from .facts import Arg, Call, FileFacts, Import, StateVar
 
 QUERY = """
 (import_statement) @import
@@ -24,7 +24,16 @@ QUERY = """
 (with_item) @with
 (while_statement) @loop
 (for_statement left: (identifier) right: (_)) @for
+(augmented_assignment left: (_)) @massign
+(delete_statement) @massign
+(global_statement) @global
 """
+MUTATORS = {"append", "add", "update", "pop", "popitem", "setdefault", "extend", "clear", "remove", "insert",
+            "discard", "__setitem__", "appendleft", "sort", "reverse"}
+STATE_CTORS = {"dict": "dict", "list": "list", "set": "set", "collections.defaultdict": "dict",
+               "collections.OrderedDict": "dict", "collections.deque": "list", "collections.Counter": "dict",
+               "cachetools.TTLCache": "cache", "cachetools.LRUCache": "cache", "cachetools.Cache": "cache",
+               "weakref.WeakValueDictionary": "dict"}
 
 FUNCTION_TYPES = {"function_definition", "lambda"}
 
@@ -101,6 +110,8 @@ class _Extractor:
         self.lines = src.decode("utf-8", "replace").splitlines()
         self.bindings: dict[str, str] = {}
         self.values: dict[tuple[int, str], Arg] = {}
+        self.state_names: dict[str, StateVar] = {}
+        self.global_decls: dict[int, set[str]] = {}
 
     def scope_key(self, node: ts.Node) -> int:
         n = node.parent
@@ -313,11 +324,82 @@ class _Extractor:
         if record:
             self.add_import(node, mod, "from", names)
 
+    def record_state(self, node: ts.Node, left: ts.Node, right: ts.Node) -> None:
+        top, symbol = self.enclosing(node)
+        if not top or symbol:   # module level only (not class bodies)
+            return
+        kind, ctor = None, ""
+        if right.type == "dictionary" and right.named_child_count == 0:
+            kind = "dict"
+        elif right.type == "list" and right.named_child_count == 0:
+            kind = "list"
+        elif right.type == "call":
+            q = self.resolve(right.child_by_field_name("function")) or ""
+            kind, ctor = STATE_CTORS.get(q), q
+        elif right.type == "integer" and right.text in (b"0", b"1"):
+            kind = "counter"
+        if kind is None:
+            return
+        row = node.start_point[0]
+        sv = StateVar(left.text.decode(), kind, row + 1, node.start_point[1] + 1, self.line_text(row), ctor)
+        self.facts.state.append(sv)
+        self.state_names[sv.name] = sv
+
+    def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
+        while ident is not None and ident.type in ("subscript", "attribute"):
+            ident = ident.child_by_field_name("value" if ident.type == "subscript" else "object")
+        if ident is None or ident.type != "identifier":
+            return
+        sv = self.state_names.get(ident.text.decode())
+        if sv is None:
+            return
+        top, _ = self.enclosing(node)
+        if not top:
+            line = node.start_point[0] + 1
+            if line not in sv.writes:
+                sv.writes.append(line)
+
+    def on_massign(self, node: ts.Node) -> None:
+        if node.type == "delete_statement":
+            for ch in node.named_children:
+                self.note_write(ch.named_children[0] if ch.type == "expression_list" and ch.named_children else ch, node)
+            return
+        left = node.child_by_field_name("left")
+        if left is not None and left.type == "identifier":
+            # `counter += 1` writes a module global only with a `global` statement in the function
+            if left.text.decode() in self.globals_in(node):
+                self.note_write(left, node)
+            return
+        self.note_write(left, node)
+
+    def globals_in(self, node: ts.Node) -> set[str]:
+        n = node.parent
+        while n is not None and n.type not in FUNCTION_TYPES:
+            n = n.parent
+        if n is None:
+            return set()
+        return self.global_decls.get(n.start_byte, set())
+
+    def on_global(self, node: ts.Node) -> None:
+        n = node.parent
+        while n is not None and n.type not in FUNCTION_TYPES:
+            n = n.parent
+        if n is None:
+            return
+        names = {c.text.decode() for c in node.named_children if c.type == "identifier"}
+        self.global_decls.setdefault(n.start_byte, set()).update(names)
+
     def on_assign(self, node: ts.Node) -> None:
         left = node.child_by_field_name("left")
         right = node.child_by_field_name("right")
+        if left is not None and left.type in ("subscript", "attribute"):
+            self.note_write(left, node)
+            return
+        if left is not None and left.type == "identifier" and left.text.decode() in self.globals_in(node):
+            self.note_write(left, node)
         if left is None or right is None or left.type != "identifier":
             return
+        self.record_state(node, left, right)
         q = self.resolve(right)
         name = left.text.decode()
         self.values[(self.scope_key(node), name)] = self.arg(right)
@@ -384,6 +466,9 @@ class _Extractor:
         args, kwargs = self.call_args(node)
         self.add_call(node, q, "call", args, kwargs)
         if fn is not None and fn.type == "attribute":
+            attr = fn.child_by_field_name("attribute")
+            if attr is not None and attr.text.decode() in MUTATORS:
+                self.note_write(fn.child_by_field_name("object"), node)
             obj = fn.child_by_field_name("object")
             if obj is not None:
                 self.facts.calls[-1].receiver = self.arg(obj)
@@ -445,6 +530,9 @@ class _Extractor:
                     items.append((n.start_byte, -n.end_byte, cap, n))
         items.sort(key=lambda x: (x[0], x[1], x[2]))
         for _, _, cap, n in items:
+            if cap == "global":
+                self.on_global(n)
+        for _, _, cap, n in items:
             if cap == "import":
                 self.on_import(n, False)
             elif cap == "importfrom":
@@ -466,6 +554,8 @@ class _Extractor:
                 self.on_decorator(n)
             elif cap == "loop":
                 self.on_loop(n)
+            elif cap == "massign":
+                self.on_massign(n)
 
 
 def extract_python(src: bytes, facts: FileFacts) -> FileFacts:
