@@ -370,23 +370,30 @@ def fingerprint(rule_id: str, path: str, snippet: str, symbol: str, occurrence: 
     return h.hexdigest()[:20]
 
 
-def _downgrade(sev: str, role: str, guard: str, include_tests: bool) -> tuple[str, str]:
+def _downgrade(sev: str, role: str, guard: str, include_tests: bool, reason: str = "") -> tuple[str, str]:
     if guard:
         return "info", guard
     if role != "runtime" and not include_tests:
         label = {"test": "test code", "build": "build/tooling code", "config": "tool configuration"}[role]
-        return "info", f"{label}, not part of the deployed Worker (judged from its path)"
+        why = reason or "judged from its path"
+        return "info", f"{label}, not part of the deployed Worker ({why})"
     return sev, ""
 
 
 def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings, discovery: Discovery,
              dependencies: list[Dependency], include_tests: bool,
-             scoped: dict[str, Settings] | None = None) -> list[Finding]:
+             scoped: dict[str, Settings] | None = None, contexts: dict[str, Any] | None = None) -> list[Finding]:
     findings: list[Finding] = []
     root_settings = settings
+    contexts = contexts or {}
     for facts in files:
         if facts.error:
             continue
+        fctx = contexts.get(facts.path)
+        role = fctx.context if fctx is not None else facts.role
+        reason = fctx.reason if fctx is not None and fctx.context != facts.role or \
+            (fctx is not None and "reachable" in fctx.reason) else ""
+        chain = fctx.chain if fctx is not None else []
         settings = settings_for(facts.path, root_settings, scoped or {})
         tgt = effective_target(settings.target, facts.language)
         ctx = RuleContext(settings, tgt, discovery, dependencies)
@@ -414,11 +421,11 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
                 if h.message and h.message.startswith("severity:"):
                     hit_sev, _, msg = h.message[len("severity:"):].partition(":")
                     h.message = msg
-                final, note = _downgrade(hit_sev, facts.role, h.guard, include_tests)
+                final, note = _downgrade(hit_sev, role, h.guard, include_tests, reason)
                 findings.append(Finding(
                     rule_id=rule.id, category=rule.category, severity=final, path=facts.path, line=h.line,
                     column=h.column, end_line=h.end_line, message=h.message or rule.message, snippet=h.snippet,
-                    context=facts.role, remediation=h.remediation or rule.remediation,
+                    context=role, remediation=h.remediation or rule.remediation, chain=list(chain),
                     docs=list(dict.fromkeys(list(rule.docs) + list(h.extra_docs))),
                     effort=rule.effort, symbol=h.symbol, original_severity=hit_sev, note=note))
     findings += evaluate_files(rules, root_settings, discovery)
@@ -514,8 +521,20 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     from .dependencies import analyse_dependencies
     dependencies, dep_findings, dep_errors, extras = analyse_dependencies(disc, settings, files, scoped)
     errors += dep_errors
+    from .graph import build_graph, classify, find_entries
+    mains = [settings.main] if settings.main else []
+    for sub, st in scoped.items():
+        if st.main:
+            mains.append(f"{sub}/{st.main}")
+    graph = build_graph(files, disc.root, extras.get("projects") or [], disc.other_files)
+    entries = find_entries(files, disc.root, extras.get("entry_points") or [], mains, disc.other_files)
+    ctx_result = classify(files, graph, entries)
+    extras["context_mode"] = ctx_result.mode
+    extras["entries"] = entries
+    extras["graph"] = graph
     rules = load_rules()
-    findings = evaluate(files, rules, settings, disc, dependencies, options.include_tests, scoped)
+    findings = evaluate(files, rules, settings, disc, dependencies, options.include_tests, scoped,
+                        ctx_result.contexts)
     findings += dep_findings
     findings = finalize(findings)
     errors.sort(key=lambda e: (e.path, e.message))

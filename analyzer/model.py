@@ -80,6 +80,7 @@ class Finding:
     symbol: str = ""            # enclosing function/class, used for the fingerprint
     original_severity: str = ""  # severity before context downgrade
     note: str = ""              # why the severity was adjusted (context, target...)
+    chain: list[str] = field(default_factory=list)   # import chain from a runtime entry point to this file
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.rule_id, self.column, self.message)
@@ -94,6 +95,8 @@ class Finding:
         }
         if self.note:
             d["note"] = self.note
+        if self.chain:
+            d["import_chain"] = list(self.chain)
         return d
 
 

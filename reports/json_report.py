@@ -17,6 +17,9 @@ def document(result) -> dict[str, Any]:
         "findings": [f.to_json() for f in result.findings],
         "dependencies": [d.to_json() for d in result.dependencies],
     }
+    if result.extras.get("context_mode"):
+        doc["settings"]["context"] = {"mode": result.extras["context_mode"],
+                                      "entry_points": result.extras.get("entries") or {}}
     scopes = result.extras.get("scopes") or {}
     if scopes:
         # monorepo: each folder with its own wrangler config is judged with its own settings

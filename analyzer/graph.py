@@ -1,0 +1,340 @@
+"""The import graph and the context of each file.
+
+Edges come from the import facts (static imports, requires, dynamic `import()` with a literal, Python
+imports), resolved to repository files: relative paths with extension and index lookup (and the TypeScript
+`./x.js` -> `./x.ts` convention), tsconfig `baseUrl` / `paths`, workspace packages by name, Python relative
+imports, packages and `src/` layouts.
+
+A file's context is decided from the entry points the settings and manifests name:
+- runtime: reachable from a runtime entry (wrangler `main`, package.json main/exports/start, Procfile web,
+  Dockerfile CMD, a file that builds a web app or a Worker entrypoint);
+- build: reachable only from build or dev scripts, CLI `bin` entries, migrations or bundler configs;
+- test: a test file by path convention, or reachable only from tests;
+- otherwise the path conventions decide (and a repository with no runtime entry point at all falls back to
+  path conventions entirely, which the report says).
+"""
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import json5
+import networkx as nx
+
+from .parsing.facts import FileFacts
+
+JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+JS_SWAP = {".js": (".ts", ".tsx"), ".mjs": (".mts",), ".cjs": (".cts",), ".jsx": (".tsx",)}
+
+# Files that are runtime entry points by what they do (web app objects, Worker entrypoints).
+PY_APP_CTORS = ("fastapi.FastAPI", "flask.Flask", "starlette.applications.Starlette", "quart.Quart",
+                "sanic.Sanic", "aiohttp.web.Application", "django.core.asgi.get_asgi_application",
+                "django.core.wsgi.get_wsgi_application", "litestar.Litestar", "falcon.App", "falcon.asgi.App")
+JS_ENTRY_CALLS = ("cloudflare:node.httpServerHandler",)
+# Path conventions for framework-routed runtime files (no import reaches them).
+ROUTED = re.compile(r"(^|/)(pages/api/|app/(.+/)?route\.(t|j)sx?$|functions/.+\.(t|j)s$|api/.+\.(t|j)s$|"
+                    r"src/routes/.+\+server\.(t|j)s$|netlify/functions/|server/api/)")
+
+
+@dataclass
+class FileContext:
+    context: str                      # runtime | build | test | config
+    chain: list[str] = field(default_factory=list)   # entry > ... > file, for runtime files
+    reason: str = ""
+
+
+@dataclass
+class ContextResult:
+    contexts: dict[str, FileContext]
+    graph: nx.DiGraph
+    entries: dict[str, list[str]]     # kind -> entry files
+    mode: str                         # "entry points" | "path conventions (no runtime entry point found)"
+
+
+def _read_jsonc(path: Path) -> Any:
+    try:
+        return json5.loads(path.read_text(encoding="utf-8"))
+    except Exception:
+        return None
+
+
+class Resolver:
+    def __init__(self, root: Path, paths: Iterable[str], projects: list[Any], other_files: list[str]):
+        self.root = root
+        self.known = set(paths)
+        self.tsconfigs = self._tsconfigs(other_files)
+        self.workspaces: dict[str, str] = {}
+        for p in projects or []:
+            if getattr(p, "ecosystem", "") == "npm" and getattr(p, "name", None):
+                self.workspaces[p.name] = p.root
+        self.py_roots = [""]
+        for cand in ["src"] + [getattr(p, "root", "") for p in projects or [] if getattr(p, "ecosystem", "") == "pypi"]:
+            for r in (cand, posixpath.join(cand, "src") if cand else "src"):
+                if r not in self.py_roots:
+                    self.py_roots.append(r)
+        self.py_modules: dict[str, str] = {}
+        for path in self.known:
+            if path.endswith(".py"):
+                for r in self.py_roots:
+                    if r and not path.startswith(r + "/"):
+                        continue
+                    rel = path[len(r) + 1:] if r else path
+                    mod = rel[:-3].replace("/", ".")
+                    if mod.endswith(".__init__"):
+                        mod = mod[: -len(".__init__")]
+                    self.py_modules.setdefault(mod, path)
+
+    def _tsconfigs(self, other_files: list[str]) -> list[tuple[str, str | None, dict[str, list[str]]]]:
+        out = []
+        for rel in other_files:
+            name = rel.rsplit("/", 1)[-1]
+            if not (name == "tsconfig.json" or name == "jsconfig.json"):
+                continue
+            data = _read_jsonc(self.root / rel)
+            if not isinstance(data, dict):
+                continue
+            opts = data.get("compilerOptions") or {}
+            base_dir = posixpath.dirname(rel)
+            base_url = opts.get("baseUrl")
+            paths = opts.get("paths") or {}
+            if base_url is None and not paths:
+                continue
+            bu = posixpath.normpath(posixpath.join(base_dir, base_url)) if base_url else base_dir
+            out.append((base_dir, "" if bu == "." else bu, paths if isinstance(paths, dict) else {}))
+        out.sort(key=lambda t: -len(t[0]))
+        return out
+
+    def _file(self, cand: str) -> str | None:
+        cand = posixpath.normpath(cand)
+        if cand.startswith("../") or cand == "..":
+            return None
+        if cand in self.known:
+            return cand
+        stem, ext = posixpath.splitext(cand)
+        for alt in JS_SWAP.get(ext, ()):
+            if stem + alt in self.known:
+                return stem + alt
+        for e in JS_EXTS:
+            if cand + e in self.known:
+                return cand + e
+        for e in JS_EXTS:
+            if f"{cand}/index{e}" in self.known:
+                return f"{cand}/index{e}"
+        return None
+
+    def resolve_js(self, importer: str, spec: str) -> str | None:
+        if spec.startswith("."):
+            return self._file(posixpath.join(posixpath.dirname(importer), spec))
+        if spec.startswith("/"):
+            return self._file(spec.lstrip("/"))
+        for base_dir, base_url, paths in self.tsconfigs:
+            if base_dir and not importer.startswith(base_dir + "/"):
+                continue
+            for pattern, targets in paths.items():
+                if not isinstance(targets, list):
+                    continue
+                if pattern.endswith("*"):
+                    pre = pattern[:-1]
+                    if not spec.startswith(pre):
+                        continue
+                    rest = spec[len(pre):]
+                    for t in targets:
+                        hit = self._file(posixpath.join(base_url or "", str(t).replace("*", rest)))
+                        if hit:
+                            return hit
+                elif spec == pattern:
+                    for t in targets:
+                        hit = self._file(posixpath.join(base_url or "", str(t)))
+                        if hit:
+                            return hit
+            if base_url is not None and base_url != base_dir or base_url:
+                hit = self._file(posixpath.join(base_url, spec))
+                if hit:
+                    return hit
+        for name, proot in self.workspaces.items():
+            if spec == name or spec.startswith(name + "/"):
+                sub = spec[len(name):].lstrip("/")
+                base = posixpath.join(proot, sub) if sub else proot
+                hit = self._file(base) or self._file(posixpath.join(base, "src")) or \
+                    self._file(posixpath.join(proot, "src", sub or "index"))
+                if hit:
+                    return hit
+        return None
+
+    def resolve_py(self, importer: str, module: str, names: list[str]) -> list[str]:
+        out: list[str] = []
+        if module.startswith("."):
+            dots = len(module) - len(module.lstrip("."))
+            rest = module[dots:]
+            pkg = posixpath.dirname(importer)
+            for _ in range(dots - 1):
+                pkg = posixpath.dirname(pkg)
+            base = posixpath.join(pkg, rest.replace(".", "/")) if rest else pkg
+            bases = [base]
+        else:
+            bases = [posixpath.join(r, module.replace(".", "/")) if r else module.replace(".", "/")
+                     for r in self.py_roots]
+        for base in bases:
+            found = None
+            for cand in (base + ".py", base + "/__init__.py"):
+                if cand in self.known:
+                    found = cand
+                    break
+            for n in names:
+                if n == "*":
+                    continue
+                sub = f"{base}/{n}.py"
+                if sub in self.known:
+                    out.append(sub)
+                elif f"{base}/{n}/__init__.py" in self.known:
+                    out.append(f"{base}/{n}/__init__.py")
+            if found:
+                out.append(found)
+            if out:
+                break
+        return sorted(set(out))
+
+
+def build_graph(files: list[FileFacts], root: Path, projects: list[Any], other_files: list[str]) -> nx.DiGraph:
+    g = nx.DiGraph()
+    paths = [f.path for f in files]
+    g.add_nodes_from(paths)
+    res = Resolver(root, paths, projects, other_files)
+    for f in files:
+        for imp in f.imports:
+            if imp.type_only:
+                continue
+            if f.language == "python":
+                targets = res.resolve_py(f.path, imp.module, imp.names)
+            else:
+                t = res.resolve_js(f.path, imp.module)
+                targets = [t] if t else []
+            for t in targets:
+                if t != f.path:
+                    g.add_edge(f.path, t)
+    return g
+
+
+def _bin_paths(root: Path, other_files: list[str]) -> set[str]:
+    out: set[str] = set()
+    for rel in other_files:
+        if rel.rsplit("/", 1)[-1] != "package.json" or "node_modules/" in rel:
+            continue
+        try:
+            data = json.loads((root / rel).read_text(encoding="utf-8"))
+        except Exception:
+            continue
+        b = data.get("bin") if isinstance(data, dict) else None
+        vals = [b] if isinstance(b, str) else list(b.values()) if isinstance(b, dict) else []
+        base = posixpath.dirname(rel)
+        for v in vals:
+            if isinstance(v, str):
+                out.add(posixpath.normpath(posixpath.join(base, v)))
+    return out
+
+
+def find_entries(files: list[FileFacts], root: Path, entry_points: list[Any], mains: list[str],
+                 other_files: list[str]) -> dict[str, list[str]]:
+    known = {f.path: f for f in files}
+    res = Resolver(root, known, [], [])
+    entries: dict[str, set[str]] = {"runtime": set(), "build": set(), "test": set()}
+    bins = _bin_paths(root, other_files)
+
+    def add(kind: str, path: str | None) -> None:
+        if not path:
+            return
+        hit = path if path in known else res._file(path)
+        if hit is None and path.endswith(".py"):
+            hit = None
+        if hit:
+            entries[kind].add(hit)
+
+    for m in mains:
+        add("runtime", m)
+    dev: set[str] = set()
+    for ep in entry_points or []:
+        kind = getattr(ep, "kind", "runtime")
+        path = getattr(ep, "path", None)
+        if not path:
+            continue
+        if path in bins or (res._file(path) or "") in bins:
+            add("build", path)
+        elif kind == "runtime":
+            add("runtime", path)
+        elif kind == "dev":
+            dev.add(path)
+        elif kind == "test":
+            add("test", path)
+        else:
+            add("build", path)
+    for f in files:
+        if f.language == "python":
+            if any(c.qname in PY_APP_CTORS and c.top_level for c in f.calls) or \
+                    any(i.module == "workers" and "WorkerEntrypoint" in i.names for i in f.imports):
+                entries["runtime"].add(f.path)
+        else:
+            if any(c.qname in JS_ENTRY_CALLS for c in f.calls) or ROUTED.search(f.path):
+                entries["runtime"].add(f.path)
+    for d in dev:
+        hit = d if d in known else res._file(d)
+        if hit and hit not in entries["runtime"]:
+            entries["runtime" if not entries["runtime"] else "build"].add(hit)
+    return {k: sorted(v) for k, v in entries.items()}
+
+
+def classify(files: list[FileFacts], graph: nx.DiGraph, entries: dict[str, list[str]]) -> ContextResult:
+    contexts: dict[str, FileContext] = {}
+    runtime_entries = [e for e in entries.get("runtime", []) if e in graph]
+    if not runtime_entries:
+        for f in files:
+            contexts[f.path] = FileContext(f.role, [], "path conventions (no runtime entry point found)")
+        return ContextResult(contexts, graph, entries, "path conventions (no runtime entry point found)")
+    # shortest import chain from any runtime entry (multi-source BFS, deterministic order)
+    chain_parent: dict[str, str | None] = {}
+    queue: list[str] = []
+    for e in sorted(runtime_entries):
+        chain_parent[e] = None
+        queue.append(e)
+    i = 0
+    while i < len(queue):
+        node = queue[i]
+        i += 1
+        for nxt in sorted(graph.successors(node)):
+            if nxt not in chain_parent:
+                chain_parent[nxt] = node
+                queue.append(nxt)
+
+    def chain_to(n: str) -> list[str]:
+        out = [n]
+        while chain_parent.get(out[-1]) is not None:
+            out.append(chain_parent[out[-1]])  # type: ignore[arg-type]
+        return list(reversed(out))
+
+    build_reach: set[str] = set()
+    for e in entries.get("build", []):
+        if e in graph:
+            build_reach |= {e} | nx.descendants(graph, e)
+    tests = {f.path for f in files if f.role == "test"} | set(entries.get("test", []))
+    test_reach: set[str] = set()
+    for t in tests:
+        if t in graph:
+            test_reach |= {t} | nx.descendants(graph, t)
+    for f in files:
+        p = f.path
+        if p in chain_parent:
+            # reachability beats path conventions: a file the deployed app imports runs in production
+            contexts[p] = FileContext("runtime", chain_to(p), "reachable from a runtime entry point")
+        elif f.role == "test":
+            contexts[p] = FileContext("test", [], "test file (path conventions)")
+        elif p in build_reach:
+            src = next((e for e in entries.get("build", []) if e == p or p in nx.descendants(graph, e)), "")
+            contexts[p] = FileContext("build", [], f"reachable only from the build/CLI entry point {src}")
+        elif p in test_reach:
+            contexts[p] = FileContext("test", [], "imported only by tests")
+        else:
+            contexts[p] = FileContext(f.role, [], "not imported from any entry point; judged by its path")
+    return ContextResult(contexts, graph, entries, "entry points")
