@@ -47,18 +47,22 @@ def cli() -> None:
 @click.option("--compat-date", metavar="YYYY-MM-DD", default=None, help="Override the wrangler compatibility_date.")
 @click.option("--compat-flag", "compat_flags", multiple=True, metavar="FLAG",
               help="Add a compatibility flag (repeatable).")
-@click.option("--plan", type=click.Choice(["free", "paid"]), default="paid", show_default=True,
-              help="Workers plan whose limits apply.")
-@click.option("--fail-on", type=click.Choice(["blocker", "warning", "never"]), default="never", show_default=True,
-              help="Exit 1 when a finding at or above this severity remains.")
+@click.option("--plan", type=click.Choice(["free", "paid"]), default=None,
+              help="Workers plan whose limits apply (default: paid, or the config file).")
+@click.option("--fail-on", type=click.Choice(["blocker", "warning", "never"]), default=None,
+              help="Exit 1 when a finding at or above this severity remains (default: never, or the config file).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
               help="Worker processes (default: CPU count; small repositories use one).")
 @click.option("--include-tests", is_flag=True, help="Judge test, build and config code like runtime code.")
 @click.option("--include-large", is_flag=True, help="Also scan source files over 1 MiB.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="Config file (default: cfcompat.toml or [tool.cfcompat] in pyproject.toml at PATH).")
+@click.option("--no-inline-ignores", is_flag=True,
+              help="Do not honour cfcompat-ignore comments (config-file ignores still apply).")
 @click.option("--color/--no-color", default=None, help="Colour in text output (default: on a terminal).")
 def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ...], compat_date: str | None,
-         compat_flags: tuple[str, ...], plan: str, fail_on: str, jobs: int, include_tests: bool,
-         include_large: bool, color: bool | None) -> None:
+         compat_flags: tuple[str, ...], plan: str | None, fail_on: str | None, jobs: int, include_tests: bool,
+         include_large: bool, config_file: Path | None, no_inline_ignores: bool, color: bool | None) -> None:
     """Scan the repository at PATH and report what breaks on the target."""
     from ..reports import render
     from .engine import ScanOptions, scan as run_scan
@@ -71,8 +75,17 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
     if compat_date is not None and not valid_date(compat_date):
         raise UsageFailure(f"--compat-date {compat_date!r} is not a YYYY-MM-DD date")
     outs = _parse_outputs(outputs)
+    from .config import ConfigError, load_config
+    try:
+        config, _source = load_config(path, config_file)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+    plan = plan or config.get("plan", "paid")
+    fail_on = fail_on or config.get("fail_on", "never")
+    include_tests = include_tests or bool(config.get("include_tests", False))
     opts = ScanOptions(target=target, compat_date=compat_date, compat_flags=list(compat_flags), plan=plan,
-                       include_tests=include_tests, include_large=include_large, jobs=jobs)
+                       include_tests=include_tests, include_large=include_large, jobs=jobs, config=config,
+                       inline_ignores=not no_inline_ignores)
     result = run_scan(path, opts)
     for ofmt, ofile in outs:
         try:

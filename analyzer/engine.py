@@ -29,6 +29,7 @@ class ScanOptions:
     plan: str = "paid"
     include_tests: bool = False
     include_large: bool = False
+    inline_ignores: bool = True         # honour `cfcompat-ignore` comments (--no-inline-ignores turns off)
     jobs: int = 0                       # 0 = CPU count
     config: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
@@ -474,6 +475,62 @@ def _role_for_file(rel: str) -> str:
     return classify_role(rel)
 
 
+def apply_suppressions(findings: list[Finding], files: list[FileFacts], config: dict[str, Any],
+                       inline: bool, errors: list[ScanError]) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Split findings into kept and suppressed. Inline comments need a reason; config ignores need one too."""
+    by_path: dict[str, list] = {}
+    for f in files:
+        if not f.suppressions:
+            continue
+        valid = []
+        for sup in f.suppressions:
+            if not sup.reason:
+                errors.append(ScanError(f.path, f"line {sup.line}: suppression of {', '.join(sup.rules)} has no "
+                                                "reason and is ignored (write `-- reason`)"))
+                continue
+            valid.append(sup)
+        by_path[f.path] = valid
+    ignores = config.get("ignore") or []
+    kept: list[Finding] = []
+    suppressed: list[dict[str, Any]] = []
+    for fd in findings:
+        hit = None
+        if inline:
+            for sup in by_path.get(fd.path, ()):
+                if fd.rule_id not in sup.rules:
+                    continue
+                if sup.file_level or sup.line == fd.line or (sup.own_line and sup.line + 1 == fd.line):
+                    hit = {"kind": "inline", "reason": sup.reason, "where": f"{fd.path}:{sup.line}"}
+                    break
+        if hit is None:
+            for ig in ignores:
+                if ("*" in ig.rules or fd.rule_id in ig.rules) and _glob_match(fd.path, ig.path):
+                    hit = {"kind": "config", "reason": ig.reason, "where": f"ignore path={ig.path}"}
+                    break
+        if hit is None:
+            kept.append(fd)
+        else:
+            d = fd.to_json()
+            d["suppressed_by"] = hit
+            suppressed.append(d)
+    suppressed.sort(key=lambda d: (d["path"], d["line"], d["rule_id"]))
+    return kept, suppressed
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    import pathspec
+    return pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(path)
+
+
+def link_related(findings: list[Finding]) -> None:
+    """No cascades: an import of a package that also has a dependency finding is the same problem. The import
+    findings point at the dependency finding (`related`) and the summary counts the problem once."""
+    dep = {f.symbol: f for f in findings if f.rule_id == "native-dependency" and f.severity != "info"}
+    for f in findings:
+        if f.rule_id == "native-addon-import" and f.symbol in dep:
+            f.related = dep[f.symbol].fingerprint
+
+
 def finalize(findings: list[Finding]) -> list[Finding]:
     findings.sort(key=lambda f: f.sort_key())
     counts: dict[tuple[str, str, str, str], int] = {}
@@ -537,16 +594,22 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
                         ctx_result.contexts)
     findings += dep_findings
     findings = finalize(findings)
+    findings, suppressed = apply_suppressions(findings, files, options.config, options.inline_ignores, errors)
+    link_related(findings)
+    extras["suppressed"] = suppressed
     errors.sort(key=lambda e: (e.path, e.message))
     sev_counts = {s: 0 for s in ("blocker", "warning", "info")}
     for f in findings:
-        sev_counts[f.severity] += 1
+        if not f.related:
+            sev_counts[f.severity] += 1
     summary = {
         "files": len(files),
         "lines": sum(f.lines for f in files),
         "languages": {k: languages[k] for k in sorted(languages)},
         "findings": sev_counts,
         "verdict": verdict_of(findings),
+        "suppressed": len(suppressed),
+        "linked": sum(1 for f in findings if f.related),
     }
     extras["scopes"] = scoped
     return ScanResult(root=disc.root, settings=settings, files=files, findings=findings,

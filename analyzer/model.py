@@ -81,6 +81,7 @@ class Finding:
     original_severity: str = ""  # severity before context downgrade
     note: str = ""              # why the severity was adjusted (context, target...)
     chain: list[str] = field(default_factory=list)   # import chain from a runtime entry point to this file
+    related: str = ""           # fingerprint of the finding this one is part of (not counted twice)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.rule_id, self.column, self.message)
@@ -97,6 +98,8 @@ class Finding:
             d["note"] = self.note
         if self.chain:
             d["import_chain"] = list(self.chain)
+        if self.related:
+            d["related"] = self.related
         return d
 
 

@@ -161,8 +161,8 @@ def resolve_settings(root: Path, *, target: str | None, compat_date: str | None,
     elif wdata.get("compatibility_date") is not None:
         errors.append(ScanError(wr.path, f"compatibility_date {wdata.get('compatibility_date')!r} is not a "  # type: ignore[union-attr]
                                           "YYYY-MM-DD date; using the default"))
-    if config.get("compatibility_date"):
-        date, date_src = str(config["compatibility_date"]), "config file"
+    if config.get("compat_date"):
+        date, date_src = str(config["compat_date"]), "config file"
     if compat_date:
         date, date_src = compat_date, "--compat-date"
     flags: list[str] = []
@@ -171,8 +171,8 @@ def resolve_settings(root: Path, *, target: str | None, compat_date: str | None,
     if isinstance(wflags, list):
         flags = [str(f) for f in wflags]
         flags_src = wr.path  # type: ignore[union-attr]
-    if config.get("compatibility_flags"):
-        flags, flags_src = [str(f) for f in config["compatibility_flags"]], "config file"
+    if config.get("compat_flags"):
+        flags, flags_src = [str(f) for f in config["compat_flags"]], "config file"
     if compat_flags:
         flags = sorted(set(flags) | set(compat_flags))
         flags_src = (flags_src + " + --compat-flag") if flags_src != "none" else "--compat-flag"

@@ -1,6 +1,7 @@
 """Facts extracted from one source file: the only thing rules look at (syntax trees are not kept)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -47,6 +48,30 @@ class Import:
 
 
 @dataclass
+class Suppression:
+    """`// cfcompat-ignore RULE -- reason` / `# cfcompat: ignore[RULE] reason` (and the -file forms)."""
+    line: int                   # the comment's line
+    rules: list[str]
+    reason: str
+    own_line: bool              # the comment stands alone on its line: it covers the next line too
+    file_level: bool = False
+
+
+SUPPRESS_JS = re.compile(r"cfcompat-ignore(-file)?\s+([a-z0-9][a-z0-9,\s\-]*?)(?:\s+--\s*(.*?))?\s*(?:\*/)?\s*$")
+SUPPRESS_PY = re.compile(r"cfcompat:\s*ignore(-file)?\[([a-z0-9,\s\-]+)\]\s*(.*?)\s*$")
+
+
+def parse_suppression(comment: str, line: int, own_line: bool) -> Suppression | None:
+    """A suppression comment, or None. A suppression without a reason has reason ''."""
+    m = SUPPRESS_PY.search(comment) or SUPPRESS_JS.search(comment)
+    if m is None:
+        return None
+    rules = [r.strip() for r in re.split(r"[,\s]+", m.group(2)) if r.strip()]
+    reason = (m.group(3) or "").strip().rstrip("*/").strip()
+    return Suppression(line, rules, reason, own_line, bool(m.group(1)))
+
+
+@dataclass
 class StateVar:
     """A module-level mutable container (Map, Set, object, array, dict, list, cache instance) and the lines
     inside functions that write to it."""
@@ -70,7 +95,7 @@ class FileFacts:
     error: str | None = None    # set when the file could not be read or parsed at all
     parse_errors: int = 0       # syntax error nodes tree-sitter recovered from
     line_texts: dict[int, str] = field(default_factory=dict)   # only lines that carry facts or suppressions
-    suppressions: dict[int, list[str]] = field(default_factory=dict)  # line -> rule ids ('*' = all)
+    suppressions: list[Suppression] = field(default_factory=list)
     state: list[StateVar] = field(default_factory=list)
 
 

@@ -14,7 +14,7 @@ import tree_sitter as ts
 import tree_sitter_javascript as tsjs
 import tree_sitter_typescript as tsts
 
-from .facts import Arg, Call, FileFacts, Import, StateVar, normalise_module
+from .facts import Arg, Call, FileFacts, Import, StateVar, normalise_module, parse_suppression
 
 FUNCTION_TYPES = {
     "function_declaration", "function_expression", "function", "arrow_function", "method_definition",
@@ -36,6 +36,7 @@ QUERY_COMMON = """
 (augmented_assignment_expression left: [(subscript_expression) (member_expression) (identifier)]) @massign
 (update_expression) @massign
 (unary_expression operator: "delete") @massign
+(comment) @comment
 """
 # Methods that mutate a Map / Set / array / object in place.
 MUTATORS = {"set", "add", "delete", "clear", "push", "pop", "shift", "unshift", "splice", "sort", "reverse",
@@ -575,6 +576,17 @@ class _Extractor:
         if re.search(rb"\b(sleep|delay|setTimeout|wait|setInterval)\s*\(", btxt) and b"await" in btxt:
             self.add_call(node, "@forever-loop-with-sleep", "pattern", [])
 
+    def on_comment(self, node: ts.Node) -> None:
+        text = node.text.decode("utf-8", "replace")
+        if "cfcompat" not in text:
+            return
+        row = node.start_point[0]
+        line = self.lines[row] if row < len(self.lines) else ""
+        own = line[: node.start_point[1]].strip() == ""
+        sup = parse_suppression(text, row + 1, own)
+        if sup is not None:
+            self.facts.suppressions.append(sup)
+
     def run(self, root: ts.Node, query: ts.Query) -> None:
         cursor = ts.QueryCursor(query)
         items: list[tuple[int, int, str, ts.Node]] = []
@@ -607,6 +619,8 @@ class _Extractor:
                 self.on_loop(n)
             elif cap == "massign":
                 self.on_massign(n)
+            elif cap == "comment":
+                self.on_comment(n)
 
 
 def extract_js(src: bytes, facts: FileFacts) -> FileFacts:

@@ -12,7 +12,7 @@ from functools import lru_cache
 import tree_sitter as ts
 import tree_sitter_python as tspy
 
-from .facts import Arg, Call, FileFacts, Import, StateVar
+from .facts import Arg, Call, FileFacts, Import, StateVar, parse_suppression
 
 QUERY = """
 (import_statement) @import
@@ -27,6 +27,7 @@ QUERY = """
 (augmented_assignment left: (_)) @massign
 (delete_statement) @massign
 (global_statement) @global
+(comment) @comment
 """
 MUTATORS = {"append", "add", "update", "pop", "popitem", "setdefault", "extend", "clear", "remove", "insert",
             "discard", "__setitem__", "appendleft", "sort", "reverse"}
@@ -521,6 +522,17 @@ class _Extractor:
         if body is not None and re.search(rb"\b(sleep|wait)\s*\(", body.text):
             self.add_call(node, "@forever-loop-with-sleep", "pattern", [], {})
 
+    def on_comment(self, node: ts.Node) -> None:
+        text = node.text.decode("utf-8", "replace")
+        if "cfcompat" not in text:
+            return
+        row = node.start_point[0]
+        line = self.lines[row] if row < len(self.lines) else ""
+        own = line[: node.start_point[1]].strip() == ""
+        sup = parse_suppression(text, row + 1, own)
+        if sup is not None:
+            self.facts.suppressions.append(sup)
+
     def run(self, root: ts.Node) -> None:
         cursor = ts.QueryCursor(_query())
         items: list[tuple[int, int, str, ts.Node]] = []
@@ -556,6 +568,8 @@ class _Extractor:
                 self.on_loop(n)
             elif cap == "massign":
                 self.on_massign(n)
+            elif cap == "comment":
+                self.on_comment(n)
 
 
 def extract_python(src: bytes, facts: FileFacts) -> FileFacts:

@@ -104,7 +104,7 @@ class NativeImports:
                                    f"{ctx.settings.compatibility_date})"
                 msg = (f"Imports {imp.module} from `{entry['name']}`, which has compiled C extensions"
                        f"{version_note}: {entry['reason'].rstrip('.')}.")
-                hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard,
+                hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, symbol=dist, guard=imp.guard,
                                 message=f"severity:{sev}:{msg}", top_level=imp.top_level,
                                 extra_docs=tuple(entry.get("docs") or ()),
                                 remediation=_remedy(entry)))
@@ -121,7 +121,7 @@ class NativeImports:
                 if sev == "ok":
                     continue
                 msg = f"Imports `{pkg}`, a package with a compiled native addon: {entry['reason'].rstrip('.')}." 
-                hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard,
+                hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, symbol=pkg, guard=imp.guard,
                                 message=f"severity:{sev}:{msg}", top_level=imp.top_level,
                                 extra_docs=tuple(entry.get("docs") or ()),
                                 remediation=_remedy(entry)))
