@@ -30,6 +30,8 @@ class ScanOptions:
     include_tests: bool = False
     include_large: bool = False
     inline_ignores: bool = True         # honour `cfcompat-ignore` comments (--no-inline-ignores turns off)
+    use_graph: bool = True              # contexts from the import graph (off: path conventions only)
+    use_guards: bool = True             # downgrade code under guards (`if __name__ == "__main__"`, NODE_ENV...)
     jobs: int = 0                       # 0 = CPU count
     config: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
@@ -383,7 +385,8 @@ def _downgrade(sev: str, role: str, guard: str, include_tests: bool, reason: str
 
 def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings, discovery: Discovery,
              dependencies: list[Dependency], include_tests: bool,
-             scoped: dict[str, Settings] | None = None, contexts: dict[str, Any] | None = None) -> list[Finding]:
+             scoped: dict[str, Settings] | None = None, contexts: dict[str, Any] | None = None,
+             use_guards: bool = True) -> list[Finding]:
     findings: list[Finding] = []
     root_settings = settings
     contexts = contexts or {}
@@ -422,7 +425,7 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
                 if h.message and h.message.startswith("severity:"):
                     hit_sev, _, msg = h.message[len("severity:"):].partition(":")
                     h.message = msg
-                final, note = _downgrade(hit_sev, role, h.guard, include_tests, reason)
+                final, note = _downgrade(hit_sev, role, h.guard if use_guards else "", include_tests, reason)
                 findings.append(Finding(
                     rule_id=rule.id, category=rule.category, severity=final, path=facts.path, line=h.line,
                     column=h.column, end_line=h.end_line, message=h.message or rule.message, snippet=h.snippet,
@@ -591,11 +594,12 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     extras["graph"] = graph
     rules = load_rules()
     findings = evaluate(files, rules, settings, disc, dependencies, options.include_tests, scoped,
-                        ctx_result.contexts)
+                        ctx_result.contexts if options.use_graph else None, options.use_guards)
     findings += dep_findings
     findings = finalize(findings)
     findings, suppressed = apply_suppressions(findings, files, options.config, options.inline_ignores, errors)
-    link_related(findings)
+    if options.use_graph:
+        link_related(findings)
     extras["suppressed"] = suppressed
     errors.sort(key=lambda e: (e.path, e.message))
     sev_counts = {s: 0 for s in ("blocker", "warning", "info")}
