@@ -1,6 +1,7 @@
 """Command line: `cfcompat scan | rules | explain | --version` (see contract.md)."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -57,12 +58,14 @@ def cli() -> None:
 @click.option("--include-large", is_flag=True, help="Also scan source files over 1 MiB.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Config file (default: cfcompat.toml or [tool.cfcompat] in pyproject.toml at PATH).")
+@click.option("--no-cache", is_flag=True, help="Ignore and do not write the incremental cache.")
 @click.option("--no-inline-ignores", is_flag=True,
               help="Do not honour cfcompat-ignore comments (config-file ignores still apply).")
 @click.option("--color/--no-color", default=None, help="Colour in text output (default: on a terminal).")
 def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ...], compat_date: str | None,
          compat_flags: tuple[str, ...], plan: str | None, fail_on: str | None, jobs: int, include_tests: bool,
-         include_large: bool, config_file: Path | None, no_inline_ignores: bool, color: bool | None) -> None:
+         include_large: bool, config_file: Path | None, no_cache: bool, no_inline_ignores: bool,
+         color: bool | None) -> None:
     """Scan the repository at PATH and report what breaks on the target."""
     from ..reports import render
     from .engine import ScanOptions, scan as run_scan
@@ -85,8 +88,10 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
     include_tests = include_tests or bool(config.get("include_tests", False))
     opts = ScanOptions(target=target, compat_date=compat_date, compat_flags=list(compat_flags), plan=plan,
                        include_tests=include_tests, include_large=include_large, jobs=jobs, config=config,
-                       inline_ignores=not no_inline_ignores)
-    result = run_scan(path, opts)
+                       inline_ignores=not no_inline_ignores, use_cache=not no_cache)
+    with _progress() as progress:
+        opts.progress = progress
+        result = run_scan(path, opts)
     for ofmt, ofile in outs:
         try:
             ofile.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +163,37 @@ def explain(rule_id: str) -> None:
         click.echo("  " + d)
     if r.facts:
         click.echo("Facts: " + ", ".join(r.facts) + " (see rules/kb/sources.yaml)")
+
+
+class _progress:
+    """A rich progress bar on stderr for scans that run longer than about two seconds; nothing on a pipe."""
+
+    def __init__(self) -> None:
+        import time
+        self.start = time.monotonic()
+        self.bar = None
+        self.task = None
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def __enter__(self):
+        return self if self.enabled else None
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+        if self.bar is None:
+            if time.monotonic() - self.start < 2.0 or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+            self.bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("scanning", total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

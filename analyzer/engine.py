@@ -32,6 +32,7 @@ class ScanOptions:
     inline_ignores: bool = True         # honour `cfcompat-ignore` comments (--no-inline-ignores turns off)
     use_graph: bool = True              # contexts from the import graph (off: path conventions only)
     use_guards: bool = True             # downgrade code under guards (`if __name__ == "__main__"`, NODE_ENV...)
+    use_cache: bool = True              # per-file facts cache (--no-cache, or CFCOMPAT_NO_CACHE=1, turns off)
     jobs: int = 0                       # 0 = CPU count
     config: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
@@ -58,8 +59,12 @@ class ScanResult:
 
 def parse_file(root: str, src: SourceFile) -> FileFacts:
     """Facts of one file. Never raises: a problem becomes `FileFacts.error`."""
-    facts = FileFacts(path=src.path, language=src.language, role=src.role)
     data, err = read_source(Path(root), src.path)
+    return parse_bytes(src, data, err)
+
+
+def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None) -> FileFacts:
+    facts = FileFacts(path=src.path, language=src.language, role=src.role)
     if data is None:
         facts.error = err
         return facts
@@ -88,7 +93,50 @@ def _parse_chunk(args: tuple[str, list[SourceFile]]) -> list[FileFacts]:
 
 
 def parse_all(root: Path, sources: list[SourceFile], jobs: int,
-              progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
+              progress: Callable[[int, int], None] | None = None, use_cache: bool = False) -> list[FileFacts]:
+    if not use_cache:
+        return _parse_all(root, sources, jobs, progress)
+    from .cache import FactCache, file_key
+    cache = FactCache()
+    keyed: dict[str, str] = {}
+    errors: list[FileFacts] = []
+    for s in sources:
+        data, err = read_source(root, s.path)
+        if data is None:
+            errors.append(parse_bytes(s, None, err))
+        else:
+            keyed[s.path] = file_key(s.path, s.role, data)
+    hits = cache.get_many(sorted(set(keyed.values())))
+    out: list[FileFacts] = list(errors)
+    misses: list[SourceFile] = []
+    for s in sources:
+        k = keyed.get(s.path)
+        if k is None:
+            continue
+        f = hits.get(k)
+        if f is not None and f.path == s.path and f.role == s.role:
+            out.append(f)
+        else:
+            misses.append(s)
+    cache.hits, cache.misses = len(out) - len(errors), len(misses)
+    done0 = len(out)
+    fresh = _parse_all(root, misses, jobs, (lambda d, t: progress(done0 + d, len(sources))) if progress else None)
+    for f in fresh:
+        k = keyed.get(f.path)
+        if k is not None and f.error is None:
+            cache.put(k, f)
+    cache.close()
+    out.extend(fresh)
+    out.sort(key=lambda f: f.path)
+    LAST_CACHE_STATS.update(hits=cache.hits, misses=cache.misses, path=str(cache.path))
+    return out
+
+
+LAST_CACHE_STATS: dict[str, Any] = {}
+
+
+def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
+               progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
     jobs = jobs or os.cpu_count() or 1
     total = len(sources)
     if jobs <= 1 or total < PARALLEL_MIN_FILES:
@@ -574,7 +622,8 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         scoped[sub] = resolve_settings(disc.root, target=options.target, compat_date=options.compat_date,
                                        compat_flags=options.compat_flags, plan=options.plan, languages=sub_langs,
                                        errors=errors, config=options.config, subdir=sub)
-    files = parse_all(disc.root, disc.sources, options.jobs, options.progress)
+    use_cache = options.use_cache and not os.environ.get("CFCOMPAT_NO_CACHE")
+    files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache)
     for f in files:
         if f.error:
             errors.append(ScanError(f.path, f.error))

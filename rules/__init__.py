@@ -9,6 +9,15 @@ from typing import Any
 
 import yaml
 
+try:  # libyaml's C loader: ~10x faster than the pure-Python one on the rule packs and knowledge base
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+
+def _yaml(text: str):
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+
 RULES_DIR = Path(__file__).resolve().parent
 PACKS_DIR = RULES_DIR / "packs"
 KB_DIR = RULES_DIR / "kb"
@@ -70,7 +79,7 @@ def _from_dict(d: dict[str, Any], pack: str) -> Rule:
 def load_pack_files(packs_dir: Path = PACKS_DIR) -> dict[str, dict[str, Any]]:
     out = {}
     for p in sorted(packs_dir.glob("*.yaml")):
-        out[p.name] = yaml.safe_load(p.read_text(encoding="utf-8"))
+        out[p.name] = _yaml(p.read_text(encoding="utf-8"))
     return out
 
 
@@ -96,4 +105,4 @@ def load_kb(name: str) -> Any:
     """A knowledge-base file under rules/kb by name ('native_npm.yaml', 'pyodide/index.json', ...)."""
     p = KB_DIR / name
     text = p.read_text(encoding="utf-8")
-    return json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    return json.loads(text) if p.suffix == ".json" else _yaml(text)

@@ -1,0 +1,191 @@
+"""Incremental cache of per-file facts.
+
+Key: SHA-256 of (facts format version, a hash of the parser source files and grammar versions, the file's
+path and role, its bytes). Rules are applied after facts, so rule changes need no invalidation. Values are
+JSON (never pickle: a foreign or tampered cache must not be able to run code), decoded through typed
+constructors; anything that does not decode is treated as a miss and overwritten. The store is one SQLite
+file in the user's cache directory (`$CFCOMPAT_CACHE_DIR`, else `$XDG_CACHE_HOME/cfcompat`, else
+`~/.cache/cfcompat`); a corrupt database is moved aside and rebuilt.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .parsing.facts import Arg, Call, FileFacts, Import, StateVar, Suppression
+
+FORMAT = 3
+
+
+@lru_cache(maxsize=1)
+def parser_fingerprint() -> str:
+    """Changes whenever fact extraction could change: parser sources and grammar versions."""
+    h = hashlib.sha256(str(FORMAT).encode())
+    here = Path(__file__).resolve().parent
+    for name in ("parsing/facts.py", "parsing/javascript.py", "parsing/python.py", "discovery.py", "cache.py"):
+        try:
+            h.update((here / name).read_bytes())
+        except OSError:
+            h.update(name.encode())
+    for dist in ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript", "tree-sitter-python"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(dist.encode())
+    return h.hexdigest()[:24]
+
+
+def cache_dir() -> Path:
+    if os.environ.get("CFCOMPAT_CACHE_DIR"):
+        return Path(os.environ["CFCOMPAT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cfcompat"
+
+
+def file_key(path: str, role: str, data: bytes) -> str:
+    h = hashlib.sha256(parser_fingerprint().encode())
+    h.update(b"\0" + path.encode("utf-8") + b"\0" + role.encode() + b"\0")
+    h.update(data)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------ encoding (plain JSON, typed decoding)
+
+def _arg_out(a: Arg | None) -> Any:
+    if a is None:
+        return None
+    d: dict[str, Any] = {"k": a.kind, "v": a.value, "t": a.text}
+    if a.inner:
+        d["i"] = [_arg_out(x) for x in a.inner]
+    if a.props:
+        d["p"] = {k: _arg_out(v) for k, v in a.props.items()}
+    if a.bound is not None:
+        d["b"] = _arg_out(a.bound)
+    return d
+
+
+def _arg_in(d: Any, depth: int = 0) -> Arg | None:
+    if d is None:
+        return None
+    if not isinstance(d, dict) or depth > 200:
+        raise ValueError("bad arg")
+    v = d.get("v")
+    if v is not None and not isinstance(v, str):
+        raise ValueError("bad arg value")
+    return Arg(kind=str(d["k"]), value=v, text=str(d.get("t", "")),
+               inner=[_arg_in(x, depth + 1) for x in d.get("i", [])],  # type: ignore[misc]
+               props={str(k): _arg_in(x, depth + 1) for k, x in d.get("p", {}).items()},  # type: ignore[misc]
+               bound=_arg_in(d.get("b"), depth + 1))
+
+
+def encode(f: FileFacts) -> str:
+    return json.dumps({
+        "path": f.path, "language": f.language, "role": f.role, "lines": f.lines, "error": f.error,
+        "parse_errors": f.parse_errors,
+        "imports": [[i.module, i.kind, i.line, i.column, i.snippet, i.names, i.top_level, i.type_only, i.guard]
+                    for i in f.imports],
+        "calls": [[c.qname, c.kind, c.line, c.column, c.end_line, c.snippet, [_arg_out(a) for a in c.args],
+                   {k: _arg_out(v) for k, v in c.kwargs.items()}, c.top_level, c.symbol, c.guard,
+                   _arg_out(c.receiver)] for c in f.calls],
+        "line_texts": {str(k): v for k, v in f.line_texts.items()},
+        "suppressions": [[s.line, s.rules, s.reason, s.own_line, s.file_level] for s in f.suppressions],
+        "state": [[s.name, s.kind, s.line, s.column, s.snippet, s.ctor, s.writes] for s in f.state],
+    }, separators=(",", ":"))
+
+
+def decode(text: str) -> FileFacts:
+    d = json.loads(text)
+    f = FileFacts(path=str(d["path"]), language=str(d["language"]), role=str(d["role"]), lines=int(d["lines"]),
+                  error=d["error"] if isinstance(d["error"], str) else None, parse_errors=int(d["parse_errors"]))
+    for m, k, ln, col, snip, names, top, to, guard in d["imports"]:
+        f.imports.append(Import(str(m), str(k), int(ln), int(col), str(snip), [str(x) for x in names], bool(top),
+                                bool(to), str(guard)))
+    for q, k, ln, col, end, snip, args, kwargs, top, sym, guard, recv in d["calls"]:
+        f.calls.append(Call(str(q), str(k), int(ln), int(col), int(end), str(snip),
+                            [_arg_in(a) for a in args], {str(x): _arg_in(v) for x, v in kwargs.items()},  # type: ignore[misc]
+                            bool(top), str(sym), str(guard), _arg_in(recv)))
+    f.line_texts = {int(k): str(v) for k, v in d["line_texts"].items()}
+    for ln, rules, reason, own, fl in d["suppressions"]:
+        f.suppressions.append(Suppression(int(ln), [str(r) for r in rules], str(reason), bool(own), bool(fl)))
+    for name, kind, ln, col, snip, ctor, writes in d["state"]:
+        f.state.append(StateVar(str(name), str(kind), int(ln), int(col), str(snip), str(ctor),
+                                [int(w) for w in writes]))
+    return f
+
+
+class FactCache:
+    """SQLite-backed store of encoded facts. Every failure degrades to 'no cache', never to an error."""
+
+    def __init__(self, directory: Path | None = None):
+        self.dir = directory or cache_dir()
+        self.path = self.dir / f"facts-v{FORMAT}.sqlite"
+        self.db: sqlite3.Connection | None = None
+        self.hits = 0
+        self.misses = 0
+        self.pending: list[tuple[str, str]] = []
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.db = self._open()
+        except (OSError, sqlite3.Error):
+            self.db = None
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, timeout=5)
+            db.execute("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("SELECT count(*) FROM facts LIMIT 1").fetchone()
+            return db
+        except sqlite3.DatabaseError:
+            # corrupt or foreign file: move it aside and start over
+            try:
+                self.path.replace(self.path.with_suffix(".corrupt"))
+            except OSError:
+                pass
+            db = sqlite3.connect(self.path, timeout=5)
+            db.execute("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            return db
+
+    def get_many(self, keys: list[str]) -> dict[str, FileFacts]:
+        out: dict[str, FileFacts] = {}
+        if self.db is None or not keys:
+            return out
+        try:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                q = "SELECT key, value FROM facts WHERE key IN (%s)" % ",".join("?" * len(chunk))
+                for k, v in self.db.execute(q, chunk):
+                    try:
+                        out[k] = decode(v)
+                    except Exception:
+                        continue   # undecodable entry: a miss, overwritten below
+        except sqlite3.Error:
+            return {}
+        return out
+
+    def put(self, key: str, facts: FileFacts) -> None:
+        if self.db is not None:
+            self.pending.append((key, encode(facts)))
+
+    def flush(self) -> None:
+        if self.db is None or not self.pending:
+            return
+        try:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", self.pending)
+        except sqlite3.Error:
+            pass
+        self.pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self.db is not None:
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
