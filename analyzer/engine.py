@@ -264,6 +264,34 @@ def is_project_path(a: Arg | None, depth: int = 0) -> bool:
     return False
 
 
+_SQLITE_LITERAL = re.compile(r"^(sqlite(\+\w+)?:///(?!:memory:).+|[^:]*\.(db|sqlite|sqlite3|db3)$|[^:]+$)")
+
+
+def is_sqlite_file(a: Arg | None, depth: int = 0) -> bool:
+    """A SQLite database stored in a file: a literal path or sqlite:/// URL (not ':memory:'), or a path built
+    from the project tree or a folder; a value known only at run time (settings.DATABASE_URL) is not."""
+    if a is None or depth > MAX_DEPTH:
+        return False
+    if a.kind == "string":
+        v = (a.value or "").strip()
+        return bool(v) and v != ":memory:" and "mode=memory" not in v and _SQLITE_LITERAL.match(v) is not None
+    if a.kind == "template":
+        v = a.value or ""
+        return v.startswith("sqlite:///") or ("://" not in v and bool(v) and ":memory:" not in v)
+    if a.kind in ("call", "new"):
+        q = a.value or ""
+        inner = _passthrough(a)
+        if inner is not None:
+            return is_sqlite_file(inner, depth + 1)
+        return q.endswith(_PATH_FUNCS) or is_project_path(a, depth + 1)
+    if a.kind in ("identifier", "member"):
+        return a.bound is not None and is_sqlite_file(a.bound, depth + 1)
+    if a.kind in ("concat", "either"):
+        return any(is_sqlite_file(x, depth + 1) for x in a.inner[:1] if x.kind in ("string", "template")) or \
+            is_project_path(a, depth + 1)
+    return False
+
+
 def _arg_for(call: Call, cond: dict[str, Any]) -> Arg | None:
     if cond.get("recv"):
         return call.receiver
@@ -317,8 +345,11 @@ def _cond_holds(call: Call, cond: dict[str, Any]) -> bool:
             return float(a.value or "0") > float(cond.get("value", 0))
         except ValueError:
             return False
+    if test == "sqlite-file":
+        return is_sqlite_file(a)
     if "regex" in cond:
-        if a is None or a.value is None:
+        # a regex tests literal text only: never the qualified name of a variable or call
+        if a is None or a.value is None or a.kind not in ("string", "template", "number", "bool"):
             return False
         return re.search(cond["regex"], a.value) is not None
     return a is not None

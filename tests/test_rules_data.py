@@ -44,3 +44,12 @@ def test_severity_per_target_falls_back_for_durable_objects_only():
     assert r.severity_for("durable-objects") == "blocker"
     assert r.severity_for("containers") == "warning"
     assert r.severity_for("python-workers") is None
+
+
+def test_every_fact_key_a_rule_cites_is_a_dated_source():
+    from cfcompat.rules import load_kb
+    known = {s["key"] for s in load_kb("sources.yaml")["sources"]}
+    assert {"ORACLE", "W-LIM", "CAPNP", "PYODIDE"} <= known
+    for r in load_rules():
+        unknown = set(r.facts) - known
+        assert not unknown, f"{r.id} cites unknown fact keys {unknown}"
