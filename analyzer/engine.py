@@ -488,6 +488,8 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
             if sev is None:
                 continue
             hits: list[Hit] = []
+            if rule.cls and "files" in rule.match:
+                continue   # a repository-file rule (see evaluate_files)
             if rule.cls:
                 hits = rule_class(rule.cls).check(rule, facts, ctx)
             else:
@@ -542,11 +544,18 @@ def evaluate_files(rules: tuple[Rule, ...], settings: Settings, discovery: Disco
                 continue
             mb = size / 1048576
             msg = rule.message.replace("{size}", f"{mb:.1f} MB")
+            line, snippet = 1, f"{PurePosixPath(rel).name} ({mb:.1f} MB)"
+            if rule.cls:
+                # a rule class may look inside the file (read-only) and decide; None means no finding
+                hit = rule_class(rule.cls).check_file(rule, rel, discovery.root)
+                if hit is None:
+                    continue
+                line, snippet, msg = hit.line, hit.snippet, hit.message or rule.message
             role = _role_for_file(rel)
             final, note = _downgrade(sev, role, "", False)
             out.append(Finding(
-                rule_id=rule.id, category=rule.category, severity=final, path=rel, line=1, column=1, end_line=1,
-                message=msg, snippet=f"{PurePosixPath(rel).name} ({mb:.1f} MB)", context=role,
+                rule_id=rule.id, category=rule.category, severity=final, path=rel, line=line, column=1,
+                end_line=line, message=msg, snippet=snippet, context=role,
                 remediation=rule.remediation, docs=list(rule.docs), effort=rule.effort, original_severity=sev,
                 note=note))
     return out

@@ -19,7 +19,7 @@ ANNOTATED = sorted(p.parent for p in FIXTURES.glob("*/cfcompat-fixture.yaml"))
 
 def _options(cfg: dict) -> ScanOptions:
     return ScanOptions(target=cfg.get("target"), compat_date=cfg.get("compat_date"),
-                       compat_flags=list(cfg.get("compat_flags") or []), jobs=1)
+                       compat_flags=list(cfg.get("compat_flags") or []), plan=cfg.get("plan", "paid"), jobs=1)
 
 
 def test_there_are_annotated_fixtures():

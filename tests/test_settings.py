@@ -56,3 +56,15 @@ def test_monorepo_folders_are_judged_in_their_own_scope(tmp_path: Path):
     sev = {f["path"]: f["severity"] for f in doc["findings"] if f["rule_id"] == "server-listen"}
     assert sev == {"packages/old/index.js": "blocker", "packages/new/index.js": "warning"}
     assert set(doc["settings"]["scopes"]) == {"packages/old", "packages/new"}
+
+
+def test_committed_env_file_points_at_the_secret_and_masks_it(tmp_path: Path):
+    write(tmp_path / ".env", "PORT=3000\n# stripe\nSTRIPE_SECRET_KEY=sk_live_abc123\n")
+    write(tmp_path / ".env.example", "STRIPE_SECRET_KEY=\n")
+    write(tmp_path / "config" / "app.env", "DEBUG=1\n")          # no secret: no finding
+    write(tmp_path / "index.js", "export default {}\n")
+    out = json.dumps(document(scan(tmp_path, ScanOptions(jobs=1))))
+    doc = json.loads(out)
+    env = [f for f in doc["findings"] if f["rule_id"] == "committed-env-file"]
+    assert [(f["path"], f["line"], f["snippet"]) for f in env] == [(".env", 3, "STRIPE_SECRET_KEY=****")]
+    assert "sk_live_abc123" not in out
