@@ -21,7 +21,7 @@ class Arg:
 class Call:
     """A call, `new`, decorator or synthetic pattern, with its callee resolved to a qualified name."""
     qname: str
-    kind: str                   # call | new | decorator | pattern
+    kind: str                   # call | new | decorator | pattern | read (process.env.X, os.environ["X"])
     line: int
     column: int
     end_line: int

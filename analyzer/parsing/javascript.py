@@ -37,6 +37,8 @@ QUERY_COMMON = """
 (update_expression) @massign
 (unary_expression operator: "delete") @massign
 (comment) @comment
+((member_expression object: (identifier) @_o property: (property_identifier) @_p) @penv
+ (#eq? @_o "process") (#eq? @_p "env"))
 """
 # Methods that mutate a Map / Set / array / object in place.
 MUTATORS = {"set", "add", "delete", "clear", "push", "pop", "shift", "unshift", "splice", "sort", "reverse",
@@ -576,6 +578,28 @@ class _Extractor:
         if re.search(rb"\b(sleep|delay|setTimeout|wait|setInterval)\s*\(", btxt) and b"await" in btxt:
             self.add_call(node, "@forever-loop-with-sleep", "pattern", [])
 
+    def on_process_env(self, node: ts.Node) -> None:
+        """`process.env.X`, `process.env["X"]`, `const { X } = process.env`: a `read` fact per use."""
+        if self.bindings.get("process", "process") != "process":
+            return
+        parent = node.parent
+        names: list[str] = []
+        if parent is not None and parent.type == "member_expression" and parent.child_by_field_name("object") == node:
+            prop = parent.child_by_field_name("property")
+            names = [prop.text.decode()] if prop is not None else []
+        elif parent is not None and parent.type == "subscript_expression":
+            idx = parent.child_by_field_name("index")
+            names = [_string_value(idx)] if idx is not None and idx.type == "string" else [""]
+        elif parent is not None and parent.type == "variable_declarator":
+            pat = parent.child_by_field_name("name")
+            if pat is not None and pat.type == "object_pattern":
+                for p in pat.named_children:
+                    key = p if p.type == "shorthand_property_identifier_pattern" else p.child_by_field_name("key")
+                    if key is not None:
+                        names.append(key.text.decode())
+        for nm in names or [""]:
+            self.add_call(node, "process.env" + (f".{nm}" if nm else ""), "read", [])
+
     def on_comment(self, node: ts.Node) -> None:
         text = node.text.decode("utf-8", "replace")
         if "cfcompat" not in text:
@@ -621,6 +645,8 @@ class _Extractor:
                 self.on_massign(n)
             elif cap == "comment":
                 self.on_comment(n)
+            elif cap == "penv":
+                self.on_process_env(n)
 
 
 def extract_js(src: bytes, facts: FileFacts) -> FileFacts:

@@ -28,6 +28,7 @@ QUERY = """
 (delete_statement) @massign
 (global_statement) @global
 (comment) @comment
+(subscript value: [(attribute) (identifier)]) @sub
 """
 MUTATORS = {"append", "add", "update", "pop", "popitem", "setdefault", "extend", "clear", "remove", "insert",
             "discard", "__setitem__", "appendleft", "sort", "reverse"}
@@ -522,6 +523,15 @@ class _Extractor:
         if body is not None and re.search(rb"\b(sleep|wait)\s*\(", body.text):
             self.add_call(node, "@forever-loop-with-sleep", "pattern", [], {})
 
+    def on_subscript(self, node: ts.Node) -> None:
+        """`os.environ["X"]` (and `environ["X"]` after `from os import environ`): a `read` fact."""
+        q = self.resolve(node.child_by_field_name("value"))
+        if q != "os.environ":
+            return
+        key = node.child_by_field_name("subscript")
+        args = [self.arg(key)] if key is not None else []
+        self.add_call(node, "os.environ[]", "read", args, {})
+
     def on_comment(self, node: ts.Node) -> None:
         text = node.text.decode("utf-8", "replace")
         if "cfcompat" not in text:
@@ -570,6 +580,8 @@ class _Extractor:
                 self.on_massign(n)
             elif cap == "comment":
                 self.on_comment(n)
+            elif cap == "sub":
+                self.on_subscript(n)
 
 
 def extract_python(src: bytes, facts: FileFacts) -> FileFacts:

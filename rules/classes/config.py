@@ -101,6 +101,9 @@ def _walk(args: list[Arg], depth: int = 0) -> Iterator[Arg]:
 
 
 def _js_env_names(c: Call) -> list[str]:
+    if c.kind == "read":
+        name = c.qname[len("process.env"):].lstrip(".")
+        return [] if name == "NODE_ENV" else [name or "*"]
     out = []
     for a in _walk(c.args):
         v = a.value or ""
@@ -112,6 +115,11 @@ def _js_env_names(c: Call) -> list[str]:
 
 
 def _py_env_names(c: Call) -> list[str]:
+    if c.kind == "read":
+        if c.qname != "os.environ[]":
+            return []
+        a = c.args[0] if c.args else None
+        return [a.value if a is not None and a.kind == "string" and a.value else "*"]
     out = []
     if c.qname in _PY_ENV_CALLS:
         a = c.args[0] if c.args else c.kwargs.get("key")
