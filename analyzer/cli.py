@@ -10,7 +10,7 @@ import click
 from . import __version__
 from .model import SEVERITY_RANK, TARGETS
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "markdown", "html", "github", "junit")
 
 
 class UsageFailure(Exception):
@@ -59,13 +59,25 @@ def cli() -> None:
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Config file (default: cfcompat.toml or [tool.cfcompat] in pyproject.toml at PATH).")
 @click.option("--no-cache", is_flag=True, help="Ignore and do not write the incremental cache.")
+@click.option("--max-seconds", type=click.FloatRange(min=0.1), default=None,
+              help="Stop after this many seconds with partial results (files not reached are listed as not scanned).")
 @click.option("--no-inline-ignores", is_flag=True,
               help="Do not honour cfcompat-ignore comments (config-file ignores still apply).")
 @click.option("--color/--no-color", default=None, help="Colour in text output (default: on a terminal).")
+@click.option("--requests-per-month", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Workload for the cost estimate: requests per month (default 3,000,000).")
+@click.option("--cpu-ms", type=click.FloatRange(min=0), default=None, metavar="N",
+              help="Workload for the cost estimate: CPU milliseconds per request (default 10).")
+@click.option("--current-monthly-cost", type=click.FloatRange(min=0), default=None, metavar="USD",
+              help="Today's hosting cost per month, compared with each option in the cost estimate.")
+@click.option("--workload", "workload_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Other workload knobs for the cost estimate (repeatable), e.g. r2_storage_gb=200, "
+                   "container_instance=standard-2; README lists them.")
 def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ...], compat_date: str | None,
          compat_flags: tuple[str, ...], plan: str | None, fail_on: str | None, jobs: int, include_tests: bool,
          include_large: bool, config_file: Path | None, no_cache: bool, no_inline_ignores: bool,
-         color: bool | None) -> None:
+         color: bool | None, max_seconds: float | None = None, requests_per_month: int | None = None, cpu_ms: float | None = None,
+         current_monthly_cost: float | None = None, workload_pairs: tuple[str, ...] = ()) -> None:
     """Scan the repository at PATH and report what breaks on the target."""
     from ..reports import render
     from .engine import ScanOptions, scan as run_scan
@@ -78,6 +90,13 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
     if compat_date is not None and not valid_date(compat_date):
         raise UsageFailure(f"--compat-date {compat_date!r} is not a YYYY-MM-DD date")
     outs = _parse_outputs(outputs)
+    from .cost import parse_workload
+    try:
+        workload = parse_workload(workload_pairs)
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+    workload.update({k: v for k, v in (("requests_per_month", requests_per_month), ("cpu_ms", cpu_ms),
+                                       ("current_monthly_cost", current_monthly_cost)) if v is not None})
     from .config import ConfigError, load_config
     try:
         config, _source = load_config(path, config_file)
@@ -88,19 +107,21 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
     include_tests = include_tests or bool(config.get("include_tests", False))
     opts = ScanOptions(target=target, compat_date=compat_date, compat_flags=list(compat_flags), plan=plan,
                        include_tests=include_tests, include_large=include_large, jobs=jobs, config=config,
-                       inline_ignores=not no_inline_ignores, use_cache=not no_cache)
+                       inline_ignores=not no_inline_ignores, use_cache=not no_cache, max_seconds=max_seconds)
     with _progress() as progress:
         opts.progress = progress
         result = run_scan(path, opts)
+    from .assessment import ensure_assessment
+    ensure_assessment(result, workload)
     for ofmt, ofile in outs:
         try:
             ofile.parent.mkdir(parents=True, exist_ok=True)
-            ofile.write_text(render(ofmt, result), encoding="utf-8")
+            ofile.write_text(render(ofmt, result, fail_on=fail_on), encoding="utf-8")
         except OSError as exc:
             raise UsageFailure(f"{ofile}: cannot write output ({exc.strerror or exc})") from None
     fmt = fmt or "text"
     use_color = sys.stdout.isatty() if color is None else color
-    text = render(fmt, result, color=use_color) if fmt == "text" else render(fmt, result)
+    text = render(fmt, result, color=use_color) if fmt == "text" else render(fmt, result, fail_on=fail_on)
     click.echo(text, nl=False)
     if fail_on != "never":
         limit = SEVERITY_RANK[fail_on]

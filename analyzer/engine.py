@@ -33,6 +33,7 @@ class ScanOptions:
     use_graph: bool = True              # contexts from the import graph (off: path conventions only)
     use_guards: bool = True             # downgrade code under guards (`if __name__ == "__main__"`, NODE_ENV...)
     use_cache: bool = True              # per-file facts cache (--no-cache, or CFCOMPAT_NO_CACHE=1, turns off)
+    max_seconds: float | None = None    # overall bound: files not reached in time are listed as not scanned
     jobs: int = 0                       # 0 = CPU count
     config: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
@@ -57,10 +58,41 @@ class ScanResult:
 
 # --------------------------------------------------------------------------------------------- parsing stage
 
+FILE_SECONDS = float(os.environ.get("CFCOMPAT_FILE_SECONDS", "20"))
+
+
+class _FileTimeout(BaseException):   # not caught by the per-file `except Exception`
+    pass
+
+
+def _alarm(_signum: int, _frame: Any) -> None:
+    raise _FileTimeout()
+
+
 def parse_file(root: str, src: SourceFile) -> FileFacts:
     """Facts of one file. Never raises: a problem becomes `FileFacts.error`."""
     data, err = read_source(Path(root), src.path)
     return parse_bytes(src, data, err)
+
+
+def _bounded(fn: Callable[[], FileFacts], src: SourceFile, seconds: float) -> FileFacts:
+    """Run one file's extraction under a wall-clock bound (POSIX main thread; elsewhere unbounded). The timer
+    interrupts Python code; tree-sitter's C parse itself is bounded by the file-size limit."""
+    import signal
+    import threading
+    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return fn()
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn()
+    except _FileTimeout:
+        f = FileFacts(path=src.path, language=src.language, role=src.role)
+        f.error = f"analysis took longer than {seconds:g} s; skipped"
+        return f
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None) -> FileFacts:
@@ -87,9 +119,15 @@ def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None) -> 
     return facts
 
 
-def _parse_chunk(args: tuple[str, list[SourceFile]]) -> list[FileFacts]:
-    root, chunk = args
-    return [parse_file(root, s) for s in chunk]
+def _parse_chunk(args: tuple[str, list[SourceFile], float]) -> list[FileFacts]:
+    root, chunk, seconds = args
+    return [_bounded(lambda s=s: parse_file(root, s), s, seconds) for s in chunk]
+
+
+def _not_scanned(s: SourceFile, limit: float) -> FileFacts:
+    f = FileFacts(path=s.path, language=s.language, role=s.role)
+    f.error = f"not scanned: the scan reached its time limit ({limit:g} s, --max-seconds)"
+    return f
 
 
 def parse_all(root: Path, sources: list[SourceFile], jobs: int,
@@ -135,27 +173,44 @@ def parse_all(root: Path, sources: list[SourceFile], jobs: int,
 LAST_CACHE_STATS: dict[str, Any] = {}
 
 
+DEADLINE: dict[str, float] = {}   # {"at": monotonic deadline, "limit": seconds} while a bounded scan runs
+
+
 def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
                progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
+    import time
     jobs = jobs or os.cpu_count() or 1
     total = len(sources)
+    at, limit = DEADLINE.get("at"), DEADLINE.get("limit", 0.0)
     if jobs <= 1 or total < PARALLEL_MIN_FILES:
         out = []
         for i, s in enumerate(sources, 1):
-            out.append(parse_file(str(root), s))
+            if at is not None and time.monotonic() > at:
+                out.append(_not_scanned(s, limit))
+                continue
+            out.append(_bounded(lambda s=s: parse_file(str(root), s), s, FILE_SECONDS))
             if progress:
                 progress(i, total)
         return out
     size = max(16, min(256, total // (jobs * 8) or 16))
-    chunks = [(str(root), sources[i:i + size]) for i in range(0, total, size)]
+    chunks = [(str(root), sources[i:i + size], FILE_SECONDS) for i in range(0, total, size)]
     out = []
     done = 0
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for res in pool.map(_parse_chunk, chunks):
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
+        futures = [pool.submit(_parse_chunk, c) for c in chunks]
+        for fut, chunk in zip(futures, chunks):
+            remaining = None if at is None else max(0.0, at - time.monotonic())
+            try:
+                res = fut.result(timeout=remaining)
+            except Exception:   # the deadline passed (or a worker died): the chunk is reported, not lost
+                res = [_not_scanned(s, limit) if at is not None else parse_file(str(root), s) for s in chunk[1]]
             out.extend(res)
             done += len(res)
             if progress:
                 progress(done, total)
+    finally:
+        pool.shutdown(wait=at is None, cancel_futures=True)
     out.sort(key=lambda f: f.path)
     return out
 
@@ -663,7 +718,14 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
                                        compat_flags=options.compat_flags, plan=options.plan, languages=sub_langs,
                                        errors=errors, config=options.config, subdir=sub)
     use_cache = options.use_cache and not os.environ.get("CFCOMPAT_NO_CACHE")
-    files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache)
+    import time
+    DEADLINE.clear()
+    if options.max_seconds:
+        DEADLINE.update(at=time.monotonic() + options.max_seconds, limit=options.max_seconds)
+    try:
+        files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache)
+    finally:
+        DEADLINE.clear()
     for f in files:
         if f.error:
             errors.append(ScanError(f.path, f.error))
@@ -702,6 +764,7 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         "findings": sev_counts,
         "verdict": verdict_of(findings),
         "suppressed": len(suppressed),
+        "partial": any((f.error or "").startswith("not scanned: the scan reached") for f in files),
         "linked": sum(1 for f in findings if f.related),
     }
     extras["scopes"] = scoped

@@ -115,3 +115,15 @@ def package_of(spec: str) -> str:
     if spec.startswith("@") and len(parts) >= 2:
         return "/".join(parts[:2])
     return parts[0]
+
+
+def prune(a: "Arg | None", depth: int = 24) -> "Arg | None":
+    """A copy of an argument tree cut at `depth` levels, so chains of assignments (`a2 = a1 + 1; a3 = a2 + 1`
+    ... thousands deep) cannot make facts unboundedly deep (recursion in checks, caching, pickling)."""
+    if a is None:
+        return None
+    if depth <= 0:
+        return Arg(a.kind, a.value, a.text)
+    return Arg(a.kind, a.value, a.text, inner=[prune(x, depth - 1) for x in a.inner[:20]],  # type: ignore[misc]
+               props={k: prune(v, depth - 1) for k, v in list(a.props.items())[:40]},  # type: ignore[misc]
+               bound=prune(a.bound, depth - 1))

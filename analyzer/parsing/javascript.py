@@ -14,7 +14,7 @@ import tree_sitter as ts
 import tree_sitter_javascript as tsjs
 import tree_sitter_typescript as tsts
 
-from .facts import Arg, Call, FileFacts, Import, StateVar, normalise_module, parse_suppression
+from .facts import prune, Arg, Call, FileFacts, Import, StateVar, normalise_module, parse_suppression
 
 FUNCTION_TYPES = {
     "function_declaration", "function_expression", "function", "arrow_function", "method_definition",
@@ -508,7 +508,7 @@ class _Extractor:
             return
         self.record_state(node, name, value)
         if name.type == "identifier":
-            self.values[(self.scope_key(node), name.text.decode())] = self.arg(value)
+            self.values[(self.scope_key(node), name.text.decode())] = prune(self.arg(value))
         q = self.resolve(value)
         if q is None or q.startswith("~"):
             if name.type == "identifier":

@@ -12,7 +12,7 @@ from functools import lru_cache
 import tree_sitter as ts
 import tree_sitter_python as tspy
 
-from .facts import Arg, Call, FileFacts, Import, StateVar, parse_suppression
+from .facts import prune, Arg, Call, FileFacts, Import, StateVar, parse_suppression
 
 QUERY = """
 (import_statement) @import
@@ -404,7 +404,7 @@ class _Extractor:
         self.record_state(node, left, right)
         q = self.resolve(right)
         name = left.text.decode()
-        self.values[(self.scope_key(node), name)] = self.arg(right)
+        self.values[(self.scope_key(node), name)] = prune(self.arg(right))
         if q is None:
             self.bindings.pop(name, None)
         else:
@@ -509,7 +509,7 @@ class _Extractor:
             name = left.text.decode()
             if q.startswith("pathlib"):
                 self.bindings[name] = "pathlib.Path()"
-            self.values[(self.scope_key(node), name)] = self.arg(right)
+            self.values[(self.scope_key(node), name)] = prune(self.arg(right))
 
     def on_loop(self, node: ts.Node) -> None:
         cond = node.child_by_field_name("condition")
