@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import json_report, text
+from . import github, html, json_report, junit, markdown, sarif, text
 
 FORMATTERS: dict[str, Callable[..., str]] = {
     "json": json_report.render,
     "text": text.render,
+    "sarif": sarif.render,
+    "markdown": markdown.render,
+    "html": html.render,
+    "github": github.render,
+    "junit": junit.render,
 }
 
 

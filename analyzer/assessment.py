@@ -1,0 +1,507 @@
+"""Assessment: from findings to the contract's `compatibility`, `rewrite_scope`, `effort` and `cost` blocks.
+
+Reads only the engine's `ScanResult` (files, findings, dependencies, settings). Every number is derived by a small,
+documented model (README "How the assessment is computed"):
+
+- compatibility: one row per category with non-info findings, plus a `compatible` row for each of the core four
+  (filesystem, native-module, model-loading, long-running) without any. Status: `incompatible` with a blocker,
+  `partial` with only warnings, else `compatible`. Impact: `critical` when a blocker needs a redesign (effort >= 5),
+  `high` for other blockers, `medium` for warnings, `low` otherwise. The action is written from the rule ids.
+- rewrite_scope: see `rewrite_scope()`.
+- effort: see `effort()`.
+- cost: `analyzer/cost.py`, priced from `rules/kb/pricing.yaml`.
+
+Hook: `result.extras.update(assess(result))` at the end of the scan, or `ensure_assessment(result, workload)`
+(what the CLI and the formatters call) which computes once and caches in `result.extras`.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from .cost import estimate, resolve_workload
+from .model import CATEGORIES, Finding
+from .schedules import Schedule, find_schedules
+
+CORE_CATEGORIES = ("filesystem", "native-module", "model-loading", "long-running")
+ASSESSMENT_KEYS = ("compatibility", "rewrite_scope", "effort", "cost")
+
+# ------------------------------------------------------------------------------------------------ data
+
+SQLITE_PKGS = {"better-sqlite3", "sqlite3", "sqlite", "node:sqlite", "sql.js", "@databases/sqlite", "aiosqlite",
+               "sqlite-utils", "apsw"}
+POSTGRES_PKGS = {"pg", "postgres", "pg-promise", "pg-pool", "psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary",
+                 "asyncpg", "pg8000", "slonik"}
+MYSQL_PKGS = {"mysql", "mysql2", "pymysql", "mysqlclient", "aiomysql", "mysql-connector-python"}
+MONGO_PKGS = {"mongodb", "mongoose", "pymongo", "motor"}
+REDIS_PKGS = {"redis", "ioredis", "aioredis", "bullmq", "bull", "rq", "celery"}
+
+# rule id -> the action a migration review writes for it (first match per category wins the headline)
+ACTIONS: dict[str, str] = {
+    "sqlite-local-file": "Move SQLite to D1",
+    "uploads-to-disk": "Store uploads in R2",
+    "fs-persistent-write": "Migrate file storage to R2 + KV",
+    "py-persistent-write": "Migrate file storage to R2 + KV",
+    "py-open-write": "Migrate file storage to R2 + KV",
+    "static-files-from-disk": "Serve static files with Workers Static Assets",
+    "fs-read-project-file": "Bundle read-only files as modules or assets",
+    "py-read-project-file": "Bundle read-only files with the Worker or move them to KV",
+    "file-logging": "Log to the console (Workers Logs) instead of files",
+    "fs-tmp-write": "Keep /tmp for per-request scratch only",
+    "fs-temp-files": "Keep temp files within one request",
+    "model-local-inference": "Switch to Workers AI",
+    "model-weights-file": "Move model weights out of the bundle",
+    "model-weights-too-large": "Move model weights out of the bundle",
+    "scheduler-library": "Replace cron with Cron Triggers",
+    "timer-global-scope": "Move timers into handlers, Cron Triggers or DO alarms",
+    "interval-timer": "Replace recurring timers with Cron Triggers or DO alarms",
+    "server-listen": "Export the server with httpServerHandler",
+    "py-server-run": "Export the app through the Python Workers entrypoint",
+    "background-thread": "Move background work to Queues",
+    "queue-worker": "Move the worker to Queues consumers",
+    "polling-loop": "Decompose the loop into Queues or Cron Triggers",
+    "module-state-shared": "Move shared state to Durable Objects or KV",
+    "session-memory-store": "Store sessions in KV or a Durable Object",
+    "module-cache": "Treat module caches as per-isolate (Cache API / KV)",
+    "memoized-function": "Treat memoized values as per-isolate",
+    "worker-size-limit": "Shrink the bundle below 64 MiB",
+    "static-asset-too-large": "Move large assets to R2",
+    "sqlite-driver": "Move SQLite to D1",
+    "postgres-mysql-driver": "Connect through Hyperdrive",
+    "db-pool-global-scope": "Create database clients per request (Hyperdrive pools)",
+    "orm-driver-adapter": "Use the ORM's Workers driver adapter",
+    "py-db-socket-driver": "Move queries to D1, or reach the database through Hyperdrive",
+    "mongodb-driver": "Keep MongoDB over TCP sockets or move the data to D1",
+    "redis-tcp-client": "Move Redis data to KV (or a TCP client over sockets)",
+    "websocket-server": "Move WebSockets to Durable Objects",
+    "socket-server-listen": "Replace the socket server with Durable Objects over HTTP/WebSocket",
+    "subprocess-exec": "Replace the external program (binding, WASM) or run it in a Container",
+    "subprocess-git-cli": "Use the GitHub REST API instead of the git CLI",
+    "subprocess-headless-browser": "Use Browser Rendering (@cloudflare/puppeteer)",
+    "image-processing": "Use the Images binding",
+    "dotenv-loading": "Use wrangler vars and secrets",
+    "env-var-read": "Read vars and secrets from env",
+    "committed-env-file": "Move .env values to wrangler secrets",
+    "runtime-config-files": "Bundle config files as modules or use vars",
+    "eval-in-handler": "Remove eval / new Function from handlers",
+    "py-dynamic-code": "Remove exec / eval from request code",
+    "dynamic-code-global-scope": "Import Wasm as a module; keep eval out of startup",
+    "wasm-compile-in-handler": "Import Wasm as a module",
+    "node-vm-module": "Replace node:vm with an expression evaluator",
+    "template-engine-codegen": "Compile templates once at startup",
+    "cpu-heavy-hashing": "Use WebCrypto PBKDF2 within the CPU limit",
+    "node-module-unavailable": "Raise the compatibility date",
+    "node-api-stub": "Replace Node APIs that are stubs on Workers",
+    "global-scope-io": "Move I/O from global scope into handlers",
+    "py-os-fork": "Remove os.fork (split work across requests or a Container)",
+    "py-raw-socket": "Use cloudflare:sockets connect()",
+    "py-signal-handler": "Drop signal handlers (no process lifecycle)",
+    "py-signal-timeout": "Replace signal-based timeouts with asyncio timeouts",
+    "py-stdlib-unavailable": "Replace stdlib modules missing in Pyodide",
+    "py-tcp-protocol-client": "Call an HTTP API instead of the TCP protocol",
+    "bundled-data-size": "Move large data files to R2 or KV",
+}
+CATEGORY_ACTIONS: dict[str, str] = {
+    "filesystem": "Move files to R2, KV or D1",
+    "native-module": "Replace native packages (WASM/JS build, a binding, or a Container)",
+    "model-loading": "Switch to Workers AI or run the model in a Container",
+    "long-running": "Decompose into Cron Triggers, Queues or Workflows",
+    "subprocess": "Use HTTP APIs (e.g. GitHub REST) or run the binary in a Container",
+    "network": "Use Durable Objects for WebSockets; cloudflare:sockets for outbound TCP",
+    "state": "Move shared state to Durable Objects or KV",
+    "dynamic-code": "Remove eval / new Function from request handlers",
+    "database": "Connect through Hyperdrive or move to D1",
+    "runtime-api": "Replace APIs the runtime lacks",
+    "config": "Use wrangler vars and secrets",
+    "limits": "Stay within Worker limits",
+}
+
+# rewrite-scope model
+REPEAT_FACTOR = 0.25           # the same rule again in the same file costs a quarter of its points
+MANIFEST_POINTS = 1            # a manifest edit whose code change is counted elsewhere
+HOURS_PER_POINT = (1.5, 3.0)   # low, high
+SHARE_REWRITE = 0.5            # a file whose changed share exceeds this is rewritten
+REDESIGN_EFFORT = 5            # effort from which a finding redesigns the code around it
+MAX_PAD = 10
+REWRITE_RULES = {"py-server-run"}   # a server entry point rewritten around the platform's entrypoint
+
+
+def active(findings: list[Finding]) -> list[Finding]:
+    """Findings that drive the assessment: blockers and warnings (info is worth knowing, no action)."""
+    return [f for f in findings if f.severity != "info"]
+
+
+def _source_paths(result) -> dict[str, Any]:
+    return {f.path: f for f in result.files}
+
+
+def _dep_for(result, f: Finding):
+    for d in result.dependencies:
+        if d.manifest == f.path and d.line == f.line:
+            return d
+    return None
+
+
+def _mentions(f: Finding, names: set[str]) -> str | None:
+    text = f.snippet.lower()
+    for n in sorted(names, key=len, reverse=True):
+        if f"'{n}'" in text or f'"{n}"' in text or f"import {n}" in text or f"from {n}" in text \
+                or text.startswith(n) or f" {n} " in f" {text} ":
+            return n
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ services
+
+def databases(result) -> dict[str, list[str]]:
+    """Database engines the code uses: 'sqlite' | 'postgres' | 'mysql' | 'mongodb' | 'redis' -> packages / reasons."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for d in result.dependencies:
+        if d.dev:
+            continue
+        n = d.name.lower()
+        for kind, pkgs in (("sqlite", SQLITE_PKGS), ("postgres", POSTGRES_PKGS), ("mysql", MYSQL_PKGS),
+                           ("mongodb", MONGO_PKGS), ("redis", REDIS_PKGS)):
+            if n in pkgs and n not in out[kind]:
+                out[kind].append(n)
+    for f in active(result.findings):
+        if f.rule_id == "sqlite-local-file" and "sqlite" not in out:
+            out["sqlite"].append(f"{f.path}:{f.line}")
+    return {k: v for k, v in out.items() if v}
+
+
+# rule id -> the Cloudflare products its fix uses
+RULE_PRODUCTS: dict[str, tuple[str, ...]] = {
+    "sqlite-local-file": ("d1",), "sqlite-driver": ("d1",),
+    "uploads-to-disk": ("r2", "kv"), "fs-persistent-write": ("r2", "kv"), "py-persistent-write": ("r2", "kv"),
+    "py-open-write": ("r2", "kv"), "static-asset-too-large": ("r2",),
+    "model-local-inference": ("ai",), "model-weights-file": ("ai", "r2"), "model-weights-too-large": ("ai", "r2"),
+    "static-files-from-disk": ("assets",), "fs-read-project-file": ("assets",), "py-read-project-file": ("assets",),
+    "file-logging": ("logs",),
+    "scheduler-library": ("cron",), "timer-global-scope": ("cron",), "interval-timer": ("cron",),
+    "background-thread": ("queues",), "queue-worker": ("queues",), "polling-loop": ("queues",),
+    "session-memory-store": ("kv",), "redis-tcp-client": ("kv",),
+    "module-state-shared": ("do",), "websocket-server": ("do",), "socket-server-listen": ("do",),
+    "postgres-mysql-driver": ("hyperdrive",), "db-pool-global-scope": ("hyperdrive",),
+    "subprocess-exec": ("container",), "subprocess-headless-browser": ("browser",), "image-processing": ("images",),
+}
+CATEGORY_PRODUCTS: dict[str, tuple[str, ...]] = {"subprocess": ("container",), "network": ("do",)}
+
+
+def services(result) -> dict[str, list[str]]:
+    """Cloudflare products the findings imply, each with the findings (path:line) that call for it."""
+    need: dict[str, list[str]] = defaultdict(list)
+    dbs = databases(result)
+
+    def add(product: str, f: Finding | None = None, why: str = "") -> None:
+        need[product].append(why or (f"{f.rule_id} at {f.path}:{f.line}" if f else ""))
+
+    for f in active(result.findings):
+        r = f.rule_id
+        if r in RULE_PRODUCTS:
+            for prod in RULE_PRODUCTS[r]:
+                if prod == "kv" and r != "session-memory-store" and r != "redis-tcp-client":
+                    add("kv", why="file metadata and small JSON values next to the objects in R2")
+                elif prod == "r2" and r.startswith("model-weights"):
+                    add("r2", why=f"model weights ({f.path})")
+                else:
+                    add(prod, f)
+            if r == "static-files-from-disk" and "upload" in f.snippet.lower():
+                add("r2", f)
+        elif f.category == "native-module" and f.severity == "blocker":
+            pkg = _native_package(result, f)
+            if pkg and pkg.lower() in SQLITE_PKGS:
+                add("d1", f)
+            elif pkg and pkg.lower() in POSTGRES_PKGS | MYSQL_PKGS:
+                add("hyperdrive", f)
+            else:
+                add("container", f)
+        elif f.category in CATEGORY_PRODUCTS:
+            for prod in CATEGORY_PRODUCTS[f.category]:
+                add(prod, f)
+    if "postgres" in dbs or "mysql" in dbs:
+        need["hyperdrive"].extend(f"dependency {p}" for p in dbs.get("postgres", []) + dbs.get("mysql", []))
+    if "sqlite" in dbs and "d1" not in need and any(
+            f.category in ("native-module", "filesystem", "database") for f in active(result.findings)):
+        need["d1"].extend(f"dependency {p}" for p in dbs["sqlite"])
+    return {k: list(dict.fromkeys(v)) for k, v in need.items()}
+
+
+def _native_package(result, f: Finding) -> str | None:
+    d = _dep_for(result, f)
+    if d is not None:
+        return d.name
+    names = {d.name for d in result.dependencies} | SQLITE_PKGS | POSTGRES_PKGS | MYSQL_PKGS
+    return _mentions(f, {n.lower() for n in names})
+
+
+# ------------------------------------------------------------------------------------------------ compatibility
+
+def _action_for(result, f: Finding) -> str:
+    if f.rule_id in ACTIONS:
+        return ACTIONS[f.rule_id]
+    if f.category == "native-module":
+        pkg = _native_package(result, f)
+        if pkg and pkg.lower() in SQLITE_PKGS:
+            return "Move SQLite to D1"
+        if pkg and pkg.lower() in POSTGRES_PKGS:
+            if f.path.endswith(".py") or f.path.endswith((".toml", ".txt", ".cfg", ".lock")):
+                return "Reach Postgres through Hyperdrive (from a JS Worker) or move to D1"
+            return "Connect to Postgres through Hyperdrive (pg >= 8.13) or move to D1"
+        if pkg and pkg.lower() in MYSQL_PKGS:
+            return f"Replace {pkg} with mysql2 through Hyperdrive"
+        if pkg:
+            return f"Replace {pkg} (WASM/JS build, a binding, or a Container)"
+    d = _dep_for(result, f)
+    if d is not None and d.replacement:
+        short = d.replacement.split(";")[0].split(" (")[0].strip()
+        return f"Swap {d.name} for {short}"
+    return CATEGORY_ACTIONS.get(f.category, "Review")
+
+
+def compatibility(result) -> list[dict[str, Any]]:
+    by_cat: dict[str, list[Finding]] = defaultdict(list)
+    for f in active(result.findings):
+        by_cat[f.category].append(f)
+    rows = []
+    for cat in CATEGORIES:
+        fs = by_cat.get(cat, [])
+        if not fs:
+            if cat in CORE_CATEGORIES:
+                rows.append({"category": cat, "status": "compatible", "impact": "low", "action": "Keep as-is",
+                             "findings": 0, "blockers": 0, "warnings": 0})
+            continue
+        blockers = [f for f in fs if f.severity == "blocker"]
+        status = "incompatible" if blockers else "partial"
+        if blockers and max(f.effort for f in blockers) >= REDESIGN_EFFORT:
+            impact = "critical"
+        elif blockers:
+            impact = "high"
+        else:
+            impact = "medium"
+        # blockers first, then the most effort, then file order: the headline is the biggest job
+        ordered = sorted(fs, key=lambda f: (f.severity != "blocker", -f.effort, f.path, f.line))
+        actions = list(dict.fromkeys(_action_for(result, f) for f in ordered))
+        action = "; ".join(actions[:3]) + ("; ..." if len(actions) > 3 else "")
+        rows.append({"category": cat, "status": status, "impact": impact, "action": action, "findings": len(fs),
+                     "blockers": len(blockers), "warnings": len(fs) - len(blockers)})
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ rewrite scope
+
+def _symbol_spans(facts) -> dict[str, tuple[int, int]]:
+    """The part of each function we can see: the lines between its first and last call or import."""
+    spans: dict[str, tuple[int, int]] = {}
+    for c in facts.calls:
+        if not c.symbol:
+            continue
+        lo, hi = spans.get(c.symbol, (c.line, c.end_line))
+        spans[c.symbol] = (min(lo, c.line), max(hi, c.end_line))
+    return spans
+
+
+def _union(intervals: list[tuple[int, int]]) -> int:
+    total = 0
+    cur_lo = cur_hi = None
+    for lo, hi in sorted(intervals):
+        if cur_hi is None or lo > cur_hi + 1:
+            if cur_hi is not None:
+                total += cur_hi - cur_lo + 1
+            cur_lo, cur_hi = lo, hi
+        else:
+            cur_hi = max(cur_hi, hi)
+    if cur_hi is not None:
+        total += cur_hi - cur_lo + 1
+    return total
+
+
+def rewrite_scope(result) -> dict[str, Any]:
+    """Lines to change per file.
+
+    Model: each blocker or warning in a runtime source file changes its statement (line..end_line) plus
+    `min(effort, 10)` lines either side (the code that feeds it and uses its result). A finding that needs a
+    redesign (effort >= 5) in a function changes the whole visible span of that function (first to last call).
+    Overlaps count once. Lines to rewrite are the spans of redesign findings. A file is rewritten outright
+    (`rewrite: true`, all its lines count as changed and rewritten) when more than half of it changes, or when it
+    loads an ML model or starts a server the platform replaces. Manifests are not counted (see dependency changes).
+    """
+    files = _source_paths(result)
+    per_file: dict[str, list[Finding]] = defaultdict(list)
+    for f in active(result.findings):
+        facts = files.get(f.path)
+        if facts is None or facts.role != "runtime":
+            continue
+        per_file[f.path].append(f)
+    runtime_lines = sum(f.lines for f in result.files if f.role == "runtime" and not f.error)
+    rows = []
+    tot_change = tot_rewrite = 0
+    for path in sorted(per_file):
+        facts = files[path]
+        n = max(facts.lines, 1)
+        spans = _symbol_spans(facts)
+        change: list[tuple[int, int]] = []
+        redo: list[tuple[int, int]] = []
+        reasons: list[str] = []
+        for f in per_file[path]:
+            pad = min(f.effort, MAX_PAD)
+            lo, hi = f.line - pad, max(f.end_line, f.line) + pad
+            if f.effort >= REDESIGN_EFFORT and f.symbol and f.symbol in spans:
+                s_lo, s_hi = spans[f.symbol]
+                lo, hi = min(lo, s_lo), max(hi, s_hi)
+            iv = (max(1, lo), min(n, hi))
+            change.append(iv)
+            if f.effort >= REDESIGN_EFFORT:
+                redo.append(iv)
+            if f.category == "model-loading":
+                reasons.append("loads an ML model")
+            if f.rule_id in REWRITE_RULES:
+                reasons.append("server entry point")
+        changed = _union(change)
+        rewritten = _union(redo)
+        share = changed / n
+        if share > SHARE_REWRITE:
+            reasons.append(f"{share:.0%} of the file changes")
+        rewrite = bool(reasons)
+        if rewrite:
+            changed = rewritten = n
+        tot_change += changed
+        tot_rewrite += rewritten
+        row = {"path": path, "lines": facts.lines, "lines_to_change": changed, "lines_to_rewrite": rewritten,
+               "percent": round(100 * changed / n), "rewrite": rewrite, "findings": len(per_file[path])}
+        if rewrite:
+            row["why"] = "; ".join(dict.fromkeys(reasons))
+        rows.append(row)
+    rows.sort(key=lambda r: (-r["percent"], -r["lines_to_change"], r["path"]))
+    pct = (lambda x: round(100 * x / runtime_lines, 1) if runtime_lines else 0.0)
+    return {
+        "total_lines": runtime_lines,
+        "all_source_lines": sum(f.lines for f in result.files),
+        "lines_to_change": tot_change, "lines_to_rewrite": tot_rewrite,
+        "percent_change": pct(tot_change), "percent_rewrite": pct(tot_rewrite),
+        "files": rows,
+        "model": ("runtime source files only; each blocker/warning changes its statement plus min(effort, 10) lines "
+                  "either side; a redesign (effort >= 5) changes the visible span of its function; overlaps count "
+                  "once; a file is rewritten when > 50% changes, or when it loads an ML model or is a server entry "
+                  "point the platform replaces"),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ effort
+
+def effort(result) -> dict[str, Any]:
+    """Story points (rule data: 1 trivial, 3 complex, 5 redesign, 7 re-architecture, 13 unknown).
+
+    Each blocker/warning counts its rule's points; the same rule again in the same file counts 25%. A dependency
+    finding in a manifest counts 1 point when code findings of its category are already counted (the package swap
+    is part of that work), else its full points. Hours: 1.5 to 3 per point (an engineer who knows the code;
+    testing and rollout are the plan's own phases)."""
+    files = _source_paths(result)
+    code_cats = {f.category for f in active(result.findings) if f.path in files}
+    seen: set[tuple[str, str]] = set()
+    by_cat: dict[str, float] = defaultdict(float)
+    by_file: dict[str, float] = defaultdict(float)
+    per_finding: list[tuple[Finding, float]] = []
+    for f in active(result.findings):
+        if f.path not in files:   # manifest
+            pts = float(MANIFEST_POINTS) if f.category in code_cats else float(f.effort)
+        elif (f.rule_id, f.path) in seen:
+            pts = f.effort * REPEAT_FACTOR
+        else:
+            pts = float(f.effort)
+        seen.add((f.rule_id, f.path))
+        by_cat[f.category] += pts
+        by_file[f.path] += pts
+        per_finding.append((f, pts))
+    total = sum(by_cat.values())
+    points = int(round(total))
+    return {
+        "points": points,
+        "hours_low": int(round(total * HOURS_PER_POINT[0])),
+        "hours_high": int(round(total * HOURS_PER_POINT[1])),
+        "by_category": {c: _r(by_cat[c]) for c in CATEGORIES if c in by_cat},
+        "by_file": {p: _r(v) for p, v in sorted(by_file.items(), key=lambda kv: (-kv[1], kv[0]))},
+        "assumptions": [
+            "points per finding from the rule (1 trivial, 3 complex, 5 redesign, 7 re-architecture, 13 unknown)",
+            f"the same rule again in the same file counts {REPEAT_FACTOR:.0%}",
+            f"a manifest entry counts {MANIFEST_POINTS} point when the code using the package is already counted",
+            f"{HOURS_PER_POINT[0]:g} to {HOURS_PER_POINT[1]:g} hours per point, for an engineer who knows the code",
+            "info findings (tests, build scripts, guarded code) count nothing",
+        ],
+    }
+
+
+def finding_points(result) -> list[tuple[Finding, float]]:
+    """The points each active finding contributes (same model as `effort`)."""
+    files = _source_paths(result)
+    code_cats = {f.category for f in active(result.findings) if f.path in files}
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for f in active(result.findings):
+        if f.path not in files:
+            pts = float(MANIFEST_POINTS) if f.category in code_cats else float(f.effort)
+        elif (f.rule_id, f.path) in seen:
+            pts = f.effort * REPEAT_FACTOR
+        else:
+            pts = float(f.effort)
+        seen.add((f.rule_id, f.path))
+        out.append((f, pts))
+    return out
+
+
+def _r(x: float) -> float | int:
+    x = round(x, 2)
+    return int(x) if float(x).is_integer() else x
+
+
+# ------------------------------------------------------------------------------------------------ entry points
+
+def schedules(result) -> list[Schedule]:
+    cached = result.extras.get("_schedules")
+    if cached is None:
+        cached = find_schedules(result.files, result.dependencies)
+        result.extras["_schedules"] = cached
+    return cached
+
+
+def cost(result, workload: dict[str, Any] | None = None) -> dict[str, Any]:
+    needs = set(services(result))
+    cron_runs = round(sum(s.runs_per_month or 0 for s in schedules(result) if s.cron and s.active))
+    return estimate(needs, workload, cron_runs)
+
+
+def assess(result, workload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The contract blocks for a scan result. Pure: reads the result, returns a dict."""
+    if workload is None:
+        workload = result.extras.get("workload")
+    return {
+        "compatibility": compatibility(result),
+        "rewrite_scope": rewrite_scope(result),
+        "effort": effort(result),
+        "cost": cost(result, workload),
+    }
+
+
+def ensure_assessment(result, workload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Compute the blocks once and cache them in `result.extras` (recomputed when a different workload is given).
+    Formatters call this, so no engine change is needed for them to have the blocks."""
+    if workload is not None:
+        if result.extras.get("workload") != workload or "cost" not in result.extras:
+            result.extras["workload"] = dict(workload)
+            result.extras.update(assess(result, workload))
+    elif not all(k in result.extras for k in ASSESSMENT_KEYS):
+        result.extras.update(assess(result, result.extras.get("workload")))
+    return {k: result.extras[k] for k in ASSESSMENT_KEYS}
+
+
+def scan_and_assess(path: str | Path, options=None, workload: dict[str, Any] | None = None):
+    """Scan PATH and attach the assessment (for tests and library use)."""
+    from .engine import scan
+    result = scan(Path(path), options)
+    ensure_assessment(result, workload or {})
+    return result
+
+
+def resolved_workload(result) -> dict[str, Any]:
+    return resolve_workload(result.extras.get("workload"))

@@ -1,0 +1,79 @@
+"""`--format junit`: JUnit XML for CI test reporters.
+
+One <testsuite> per category and one <testcase> per rule and file (classname = the file, name = the rule id), so a
+CI dashboard lists "src/db.js / sqlite-local-file" like a failing test. Which findings fail follows `--fail-on`,
+the same rule as the exit status: with `--fail-on blocker` blockers are <failure>s, with `--fail-on warning`
+blockers and warnings are; findings below the threshold (and all of them with `never`, the default) are passing
+testcases whose <system-out> lists them, so nothing is hidden. Categories without findings among the core four
+get one passing testcase each, so a clean scan still reports tests. Deterministic: no timestamps or durations.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from typing import Any
+
+from ..analyzer.model import CATEGORIES, SEVERITY_RANK
+
+CORE = ("filesystem", "native-module", "model-loading", "long-running")
+
+
+def _clean(text: str) -> str:
+    """XML 1.0 cannot hold most control characters, even escaped."""
+    return "".join(ch for ch in str(text) if ch in "\t\n\r" or ord(ch) >= 0x20 and ord(ch) not in (0xFFFE, 0xFFFF))
+
+
+def render(result, fail_on: str = "never", **_: Any) -> str:
+    limit = SEVERITY_RANK.get(fail_on, 99)   # "never" -> nothing fails
+    groups: dict[str, dict[tuple[str, str], list]] = defaultdict(lambda: defaultdict(list))
+    for f in result.findings:
+        groups[f.category][(f.path, f.rule_id)].append(f)
+    root = ET.Element("testsuites", name="cfcompat", tests="0", failures="0", errors="0")
+    total = fails = 0
+    for cat in CATEGORIES:
+        if cat not in groups and cat not in CORE:
+            continue
+        suite = ET.SubElement(root, "testsuite", name=f"cfcompat.{cat}", tests="0", failures="0", errors="0",
+                              skipped="0")
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="target", value=result.settings.target)
+        ET.SubElement(props, "property", name="compatibility_date", value=result.settings.compatibility_date)
+        n = nf = 0
+        if cat not in groups:
+            ET.SubElement(suite, "testcase", classname=f"cfcompat.{cat}", name=f"{cat} compatible")
+            n = 1
+        for (path, rule_id), fs in sorted(groups.get(cat, {}).items()):
+            fs.sort(key=lambda f: f.line)
+            tc = ET.SubElement(suite, "testcase", classname=path, name=rule_id, file=path, line=str(fs[0].line))
+            n += 1
+            failing = [f for f in fs if SEVERITY_RANK[f.severity] >= limit]
+            body = "\n".join(_clean(f"{f.path}:{f.line}:{f.column} {f.severity} {f.rule_id}: {f.message}\n"
+                                    f"    {f.snippet.strip()}\n    fix: {f.remediation}"
+                                    + (f"\n    note: {f.note}" if f.note else "")) for f in fs)
+            if failing:
+                worst = max(failing, key=lambda f: SEVERITY_RANK[f.severity])
+                fail = ET.SubElement(tc, "failure", type=worst.severity,
+                                     message=_clean(f"{len(failing)} {worst.severity}(s): {worst.message}"))
+                fail.text = body
+                nf += 1
+            else:
+                out = ET.SubElement(tc, "system-out")
+                out.text = body
+        suite.set("tests", str(n))
+        suite.set("failures", str(nf))
+        total += n
+        fails += nf
+    if result.errors:
+        suite = ET.SubElement(root, "testsuite", name="cfcompat.errors", tests="0", failures="0", errors="0",
+                              skipped="0")
+        for e in result.errors:
+            tc = ET.SubElement(suite, "testcase", classname=e.path, name="analysed", file=e.path)
+            sk = ET.SubElement(tc, "skipped", message=_clean(e.message))
+            sk.text = _clean(e.message)
+        suite.set("tests", str(len(result.errors)))
+        suite.set("skipped", str(len(result.errors)))
+        total += len(result.errors)
+    root.set("tests", str(total))
+    root.set("failures", str(fails))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
