@@ -20,7 +20,7 @@ from typing import Any
 
 from .parsing.facts import Arg, Call, FileFacts, Import, StateVar, Suppression
 
-FORMAT = 3
+FORMAT = 4
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +96,7 @@ def encode(f: FileFacts) -> str:
         "line_texts": {str(k): v for k, v in f.line_texts.items()},
         "suppressions": [[s.line, s.rules, s.reason, s.own_line, s.file_level] for s in f.suppressions],
         "state": [[s.name, s.kind, s.line, s.column, s.snippet, s.ctor, s.writes] for s in f.state],
+        "exports": f.exports,
     }, separators=(",", ":"))
 
 
@@ -116,6 +117,7 @@ def decode(text: str) -> FileFacts:
     for name, kind, ln, col, snip, ctor, writes in d["state"]:
         f.state.append(StateVar(str(name), str(kind), int(ln), int(col), str(snip), str(ctor),
                                 [int(w) for w in writes]))
+    f.exports = {str(k): str(v) for k, v in d["exports"].items()}
     return f
 
 

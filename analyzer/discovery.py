@@ -93,6 +93,8 @@ def classify_role(rel: str) -> str:
         return "config"
     if name in BUILD_FILES or any(x in BUILD_DIRS for x in parts):
         return "build"
+    if "management" in parts and "commands" in parts:   # Django management commands: run from a terminal
+        return "build"
     return "runtime"
 
 

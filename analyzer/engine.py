@@ -732,7 +732,8 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     from .dependencies import analyse_dependencies
     dependencies, dep_findings, dep_errors, extras = analyse_dependencies(disc, settings, files, scoped)
     errors += dep_errors
-    from .graph import build_graph, classify, find_entries
+    from .graph import build_graph, classify, find_entries, link_modules
+    link_modules(files, disc.root, extras.get("projects") or [], disc.other_files)
     mains = [settings.main] if settings.main else []
     for sub, st in scoped.items():
         if st.main:

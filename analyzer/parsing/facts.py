@@ -97,6 +97,7 @@ class FileFacts:
     line_texts: dict[int, str] = field(default_factory=dict)   # only lines that carry facts or suppressions
     suppressions: list[Suppression] = field(default_factory=list)
     state: list[StateVar] = field(default_factory=list)
+    exports: dict[str, str] = field(default_factory=dict)   # exported name -> qualified name ('default')
 
 
 def normalise_module(spec: str) -> str:

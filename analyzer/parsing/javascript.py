@@ -37,6 +37,7 @@ QUERY_COMMON = """
 (update_expression) @massign
 (unary_expression operator: "delete") @massign
 (comment) @comment
+(export_statement) @export
 ((member_expression object: (identifier) @_o property: (property_identifier) @_p) @penv
  (#eq? @_o "process") (#eq? @_p "env"))
 """
@@ -493,6 +494,16 @@ class _Extractor:
 
     def on_massign(self, node: ts.Node) -> None:
         t = node.type
+        if t == "assignment_expression":
+            left = node.child_by_field_name("left")
+            ltext = left.text.decode("utf-8", "replace") if left is not None else ""
+            if ltext == "module.exports":
+                self.export_value("default", node.child_by_field_name("right"))
+                v = node.child_by_field_name("right")
+                if v is not None and v.type == "object":
+                    self.facts.exports.pop("default", None)
+            elif ltext.startswith(("module.exports.", "exports.")) and ltext.count(".") <= 2:
+                self.export_value(ltext.rsplit(".", 1)[1], node.child_by_field_name("right"))
         if t == "unary_expression" or t == "update_expression":
             target = node.named_children[0] if node.named_children else None
         else:
@@ -578,6 +589,46 @@ class _Extractor:
         if re.search(rb"\b(sleep|delay|setTimeout|wait|setInterval)\s*\(", btxt) and b"await" in btxt:
             self.add_call(node, "@forever-loop-with-sleep", "pattern", [])
 
+    def export_value(self, name: str, value: ts.Node | None) -> None:
+        if value is None:
+            return
+        if value.type == "object":
+            for p in value.named_children:
+                if p.type == "shorthand_property_identifier":
+                    nm = p.text.decode()
+                    if nm in self.bindings:
+                        self.facts.exports[nm] = self.bindings[nm]
+                elif p.type == "pair":
+                    k, v = p.child_by_field_name("key"), p.child_by_field_name("value")
+                    q = self.resolve(v) if v is not None else None
+                    if k is not None and q and not q.startswith("~"):
+                        self.facts.exports[k.text.decode().strip("'\"")] = q
+            return
+        q = self.resolve(value)
+        if q and not q.startswith("~") and q != name:
+            self.facts.exports[name] = q
+
+    def on_export(self, node: ts.Node) -> None:
+        """`export default X`, `export const a = ...`, `export { a as b }` (ES modules)."""
+        if node.child_by_field_name("source") is not None:
+            return
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.export_value("default", value)
+        decl = node.child_by_field_name("declaration")
+        if decl is not None and decl.type in ("lexical_declaration", "variable_declaration"):
+            for d in decl.named_children:
+                nm = d.child_by_field_name("name") if d.type == "variable_declarator" else None
+                if nm is not None and nm.type == "identifier" and nm.text.decode() in self.bindings:
+                    self.facts.exports[nm.text.decode()] = self.bindings[nm.text.decode()]
+        for ch in node.named_children:
+            if ch.type == "export_clause":
+                for spec in ch.named_children:
+                    nm = spec.child_by_field_name("name")
+                    alias = spec.child_by_field_name("alias")
+                    if nm is not None and nm.text.decode() in self.bindings:
+                        self.facts.exports[(alias or nm).text.decode()] = self.bindings[nm.text.decode()]
+
     def on_process_env(self, node: ts.Node) -> None:
         """`process.env.X`, `process.env["X"]`, `const { X } = process.env`: a `read` fact per use."""
         if self.bindings.get("process", "process") != "process":
@@ -647,6 +698,8 @@ class _Extractor:
                 self.on_comment(n)
             elif cap == "penv":
                 self.on_process_env(n)
+            elif cap == "export":
+                self.on_export(n)
 
 
 def extract_js(src: bytes, facts: FileFacts) -> FileFacts:

@@ -29,6 +29,7 @@ QUERY = """
 (global_statement) @global
 (comment) @comment
 (subscript value: [(attribute) (identifier)]) @sub
+(decorated_definition definition: (function_definition name: (identifier))) @decdef
 """
 MUTATORS = {"append", "add", "update", "pop", "popitem", "setdefault", "extend", "clear", "remove", "insert",
             "discard", "__setitem__", "appendleft", "sort", "reverse"}
@@ -96,6 +97,11 @@ _MAIN_GUARD = re.compile(r"""__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s
 _TYPE_CHECKING = re.compile(r"^(typing\.)?TYPE_CHECKING$")
 
 
+# decorators that make a function a command-line command (click, typer, Flask's app.cli, Django-style)
+CLI_DECORATOR = re.compile(r"(^click\.(command|group)$|\.command$|\.cli\.command$|^typer\.Typer\(\)\.command$|"
+                           r"\.group$|^flask\.cli\.with_appcontext$)")
+
+
 def python_guard(cond: str) -> str:
     c = cond.strip()
     if _MAIN_GUARD.search(c):
@@ -154,11 +160,32 @@ class _Extractor:
                     g = python_guard(cond.text.decode("utf-8", "replace"))
                     if g:
                         return g
-            elif n.type == "try_statement":
-                pass
+            elif n.type == "try_statement" and self._catches_import_error(n, child):
+                return "optional import inside `try/except ImportError`: the code has a fallback when it is missing"
+            elif n.type == "function_definition" and n.parent is not None and n.parent.type == "decorated_definition":
+                for dec in n.parent.named_children:
+                    if dec.type != "decorator" or not dec.named_children:
+                        continue
+                    expr = dec.named_children[0]
+                    target = expr.child_by_field_name("function") if expr.type == "call" else expr
+                    q = self.resolve(target) or ""
+                    if CLI_DECORATOR.search(q):
+                        return (f"inside a command-line command (`@{q.split('.')[-1]}`), which runs from a "
+                                "terminal, not in the deployed Worker")
             child = n
             n = n.parent
         return ""
+
+    def _catches_import_error(self, try_node: ts.Node, child: ts.Node) -> bool:
+        body = try_node.child_by_field_name("body")
+        if body is None or child != body:
+            return False
+        for clause in try_node.named_children:
+            if clause.type == "except_clause":
+                text = clause.text.split(b":", 1)[0]
+                if b"ImportError" in text or b"ModuleNotFoundError" in text:
+                    return True
+        return False
 
     def enclosing(self, node: ts.Node) -> tuple[bool, str]:
         top = True
@@ -523,6 +550,24 @@ class _Extractor:
         if body is not None and re.search(rb"\b(sleep|wait)\s*\(", body.text):
             self.add_call(node, "@forever-loop-with-sleep", "pattern", [], {})
 
+    def on_decorated_def(self, node: ts.Node) -> None:
+        """A module-level `@app.task(...) def f` makes `f` an instance of its decorator: `f.delay()` resolves to
+        `celery.Celery().task().delay`."""
+        top, symbol = self.enclosing(node)
+        if not top or symbol:
+            return
+        fn = node.child_by_field_name("definition")
+        name = fn.child_by_field_name("name") if fn is not None else None
+        decs = [d for d in node.named_children if d.type == "decorator" and d.named_children]
+        if name is None or not decs:
+            return
+        expr = decs[0].named_children[0]          # the outermost decorator wraps the result
+        target = expr.child_by_field_name("function") if expr.type == "call" else expr
+        q = self.resolve(target)
+        if q and not q.startswith("~") and q.split(".")[-1] not in ("setter", "getter", "deleter") and \
+                q not in ("property", "staticmethod", "classmethod", "functools.wraps", "dataclasses.dataclass"):
+            self.bindings[name.text.decode()] = q + "()"
+
     def on_subscript(self, node: ts.Node) -> None:
         """`os.environ["X"]` (and `environ["X"]` after `from os import environ`): a `read` fact."""
         q = self.resolve(node.child_by_field_name("value"))
@@ -565,6 +610,8 @@ class _Extractor:
                 self.on_with(n)
             elif cap == "for":
                 self.on_for(n)
+            elif cap == "decdef":
+                self.on_decorated_def(n)
         for _, _, cap, n in items:
             if cap == "import":
                 self.on_import(n, True)
@@ -590,5 +637,9 @@ def extract_python(src: bytes, facts: FileFacts) -> FileFacts:
     if root.has_error:
         cur = ts.QueryCursor(_error_query())
         facts.parse_errors = sum(len(c.get("e", [])) for _, c in cur.matches(root))
-    _Extractor(src, facts).run(root)
+    ex = _Extractor(src, facts)
+    ex.run(root)
+    # what other modules get when they import a name from this one: instances, aliases of modules and of
+    # library names (`app = Celery(...)`, `from redis import Redis as R`), decorated functions
+    facts.exports = {k: v for k, v in sorted(ex.bindings.items()) if v != k and not v.startswith("~")}
     return facts
