@@ -41,16 +41,17 @@ def lowest_version(spec: str) -> tuple[int, int, int] | None:
 
 
 def _apply_replacement(dep: Dependency, entry: dict[str, Any]) -> None:
-    dep.verdict = "replace"
+    dep.verdict = entry.get("verdict", "replace")
     dep.category = entry.get("category")
     dep.replacement = entry.get("replacement")
     dep.reason = entry.get("reason")
-    dep.severity = entry.get("severity", "warning")
+    dep.severity = entry.get("severity", "warning") if dep.verdict == "replace" else None
     minv = entry.get("min_version")
     if minv:
         low = lowest_version(dep.version)
         need = tuple(int(x) for x in minv.split("."))
         if low is not None and low < need:
+            dep.verdict = "replace"
             dep.severity = "warning"
             dep.reason = (f"{dep.reason}; the version spec {dep.version!r} allows versions below {minv}: "
                           f"upgrade to {minv} or later")

@@ -100,6 +100,10 @@ def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None) -> 
     if data is None:
         facts.error = err
         return facts
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:   # read_source rejects such files; callers passing raw bytes get replacements
+        data = data.decode("utf-8", "replace").encode("utf-8")
     facts.lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     try:
         if src.language == "python":
@@ -270,7 +274,7 @@ def is_tmp(a: Arg | None, depth: int = 0) -> bool:
     if a.kind in ("identifier", "member"):
         name = (a.value or "").split(".")[-1]
         if a.bound is not None and a.kind == "identifier":
-            return is_tmp(a.bound, depth + 1) or bool(_TMP_NAME.search(name))
+            return is_tmp(a.bound, depth + 1)     # a known value beats what the name suggests
         if a.kind == "member" and (a.value or "").endswith(".name") and a.bound is not None:
             return is_tmp(a.bound, depth + 1)
         return bool(_TMP_NAME.search(name))
@@ -347,6 +351,17 @@ def is_sqlite_file(a: Arg | None, depth: int = 0) -> bool:
     return False
 
 
+def is_in_memory(a: Arg | None, depth: int = 0) -> bool:
+    """An in-memory file object (io.BytesIO / StringIO, or a name bound to one): never touches disk."""
+    if a is None or depth > MAX_DEPTH:
+        return False
+    if a.kind in ("call", "new"):
+        return (a.value or "").endswith(("BytesIO", "StringIO", "SpooledTemporaryFile"))
+    if a.kind == "identifier" and a.bound is not None:
+        return is_in_memory(a.bound, depth + 1)
+    return False
+
+
 def _arg_for(call: Call, cond: dict[str, Any]) -> Arg | None:
     if cond.get("recv"):
         return call.receiver
@@ -402,6 +417,8 @@ def _cond_holds(call: Call, cond: dict[str, Any]) -> bool:
             return False
     if test == "sqlite-file":
         return is_sqlite_file(a)
+    if test == "in-memory":
+        return is_in_memory(a)
     if "regex" in cond:
         # a regex tests literal text only: never the qualified name of a variable or call
         if a is None or a.value is None or a.kind not in ("string", "template", "number", "bool"):
