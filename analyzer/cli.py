@@ -73,11 +73,17 @@ def cli() -> None:
 @click.option("--workload", "workload_pairs", multiple=True, metavar="KEY=VALUE",
               help="Other workload knobs for the cost estimate (repeatable), e.g. r2_storage_gb=200, "
                    "container_instance=standard-2; README lists them.")
+@click.option("--diff-base", "diff_base", default=None, metavar="REF",
+              help="Report only findings the change since git REF introduced (merge-base of REF and HEAD vs "
+                   "the working tree); the JSON `diff` block also lists what it fixed.")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="Hide findings recorded in FILE (`cfcompat baseline`); line moves do not un-hide them.")
 def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ...], compat_date: str | None,
          compat_flags: tuple[str, ...], plan: str | None, fail_on: str | None, jobs: int, include_tests: bool,
          include_large: bool, config_file: Path | None, no_cache: bool, no_inline_ignores: bool,
          color: bool | None, max_seconds: float | None = None, requests_per_month: int | None = None, cpu_ms: float | None = None,
-         current_monthly_cost: float | None = None, workload_pairs: tuple[str, ...] = ()) -> None:
+         current_monthly_cost: float | None = None, workload_pairs: tuple[str, ...] = (),
+         diff_base: str | None = None, baseline_file: Path | None = None) -> None:
     """Scan the repository at PATH and report what breaks on the target."""
     from ..reports import render
     from .engine import ScanOptions, scan as run_scan
@@ -108,9 +114,13 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
     opts = ScanOptions(target=target, compat_date=compat_date, compat_flags=list(compat_flags), plan=plan,
                        include_tests=include_tests, include_large=include_large, jobs=jobs, config=config,
                        inline_ignores=not no_inline_ignores, use_cache=not no_cache, max_seconds=max_seconds)
+    from .ci_commands import apply as apply_ci, prepare as prepare_ci
+    ci_state = prepare_ci(path, diff_base, baseline_file)
     with _progress() as progress:
         opts.progress = progress
         result = run_scan(path, opts)
+    opts.progress = None
+    apply_ci(result, opts, ci_state)
     from .assessment import ensure_assessment
     ensure_assessment(result, workload)
     for ofmt, ofile in outs:
@@ -186,6 +196,55 @@ def explain(rule_id: str) -> None:
         click.echo("Facts: " + ", ".join(r.facts) + " (see rules/kb/sources.yaml)")
 
 
+@cli.command("fix")
+@click.argument("path", type=click.Path(file_okay=False, dir_okay=True, path_type=Path))
+@click.option("--write", is_flag=True, help="Apply the fixes (default: print a unified diff and change nothing).")
+@click.option("--only", "only", multiple=True, metavar="RULE_ID",
+              help="Only fixes for this rule (or fix id); repeatable.")
+@click.option("--force", is_flag=True, help="With --write: write even when the git work tree has changes.")
+@click.option("--include-tests", is_flag=True, help="Also fix test, build and config code.")
+@click.option("--format", "fmt", type=click.Choice(["diff", "json"]), default="diff",
+              help="diff (default): the unified diff, then a summary on stderr; json: the fixes as JSON.")
+def fix_cmd(path: Path, write: bool, only: tuple[str, ...], force: bool, include_tests: bool, fmt: str) -> None:
+    """Fix what can be fixed mechanically: compatibility date and flags, the Worker entry (httpServerHandler,
+    Python WorkerEntrypoint), schedulers to Cron Triggers, requests to httpx, env reads. Prints a diff unless
+    --write; every fix is idempotent."""
+    import json as _json
+    import subprocess
+
+    from .fix import FixOptions, plan_fixes
+    if not path.is_dir():
+        raise UsageFailure(f"{path}: no such folder")
+    if write and not force:
+        try:
+            inside = subprocess.run(["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"],
+                                    capture_output=True, text=True, timeout=60)
+            if inside.returncode == 0 and inside.stdout.strip() == "true":
+                st = subprocess.run(["git", "-C", str(path), "status", "--porcelain"], capture_output=True,
+                                    text=True, timeout=60)
+                if st.stdout.strip():
+                    raise UsageFailure("the git work tree has uncommitted changes; commit or stash them first, "
+                                       "or pass --force")
+        except (OSError, subprocess.SubprocessError):
+            pass  # no git: nothing to protect
+    plan = plan_fixes(path, FixOptions(only=tuple(only), include_tests=include_tests))
+    if fmt == "json":
+        click.echo(_json.dumps(plan.to_json(), indent=2))
+    elif not write:
+        click.echo(plan.diff(), nl=False)
+    if write:
+        for rel in plan.workspace.commit():
+            click.echo(f"wrote {rel}", err=True)
+    if fmt != "json":
+        for r in plan.reports:
+            for c in r.changed:
+                click.echo(f"[{r.fix}] changed: {c}", err=True)
+            for c in r.left:
+                click.echo(f"[{r.fix}] left for a person: {c}", err=True)
+        if not plan.changed_files():
+            click.echo("nothing to fix", err=True)
+
+
 class _progress:
     """A rich progress bar on stderr for scans that run longer than about two seconds; nothing on a pipe."""
 
@@ -215,6 +274,10 @@ class _progress:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+from .ci_commands import register as _register_ci  # noqa: E402  (baseline, pr-comment)
+_register_ci(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

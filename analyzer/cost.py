@@ -292,6 +292,9 @@ def estimate(needs: set[str], workload: dict[str, Any] | None = None, cron_runs:
         "options": options,
         "sources": {k: v for k, v in p["sources"].items()},
     }
+    unpriced = sorted(needs & {"browser", "images"})
+    if unpriced:
+        out["unpriced"] = [f"{u}: no dated price in the knowledge base; not included" for u in unpriced]
     if current is not None:
         out["current_monthly_usd"] = float(current)
         cheapest = min(o["monthly_usd"] for o in options)

@@ -30,6 +30,9 @@ def document(result) -> dict[str, Any]:
     for key in ("compatibility", "rewrite_scope", "effort", "cost"):
         if key in result.extras:
             doc[key] = result.extras[key]
+    for key in ("diff", "baseline"):   # scan --diff-base / --baseline (analyzer/diffscan.py, baseline.py)
+        if key in result.extras:
+            doc[key] = result.extras[key]
     doc["suppressed"] = result.extras.get("suppressed") or []
     doc["errors"] = [e.to_json() for e in result.errors]
     return doc

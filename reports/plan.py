@@ -492,7 +492,8 @@ def wrangler_starter(result, needs: set[str]) -> str:
     entries: list[tuple[str, str, str]] = []   # key, JSON value text (may be multi-line), comment
     entries.append(("$schema", json.dumps("node_modules/wrangler/config-schema.json"), ""))
     entries.append(("name", json.dumps(name), ""))
-    entries.append(("main", json.dumps("src/entry.py" if py else (st.main or "src/worker.js")),
+    main = st.main if st.main and st.main.endswith(".py") == py else ("src/entry.py" if py else "src/worker.js")
+    entries.append(("main", json.dumps(main),
                     "new entry: `class Default(WorkerEntrypoint)` with fetch (and scheduled)" if py else
                     "new entry: exports fetch (and scheduled / queue) handlers"))
     entries.append(("compatibility_date", json.dumps(st.compatibility_date), ""))

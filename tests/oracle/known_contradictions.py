@@ -17,13 +17,7 @@ _NO_COMPAT = ["2026-07-01-noflags", "2026-08-03-noflags", "2026-11-17+no_nodejs_
 
 # check id -> (what the runtime did, proposed fix)
 KNOWN: dict[str, tuple[str, str]] = {
-    "import:sys@2024-09-22+nodejs_compat": (
-        "node:sys is missing with nodejs_compat before 2024-09-23 (v1 semantics); it appears with v2",
-        "sys: default_date \"2024-09-23\", enable_flag nodejs_compat_v2, before missing"),
-    "import:zlib@2024-09-22+nodejs_compat": (
-        "node:zlib imports with nodejs_compat at every date (also 2022-01-01)",
-        "zlib: default_date null, enable_flag null, disable_flag null (no_nodejs_zlib does not remove it)"),
-    "flag:zlib@2026-11-17+no_nodejs_zlib": (
+            "flag:zlib@2026-11-17+no_nodejs_zlib": (
         "no_nodejs_zlib is accepted but node:zlib still imports",
         "zlib: disable_flag null (drop disable_flag_inferred)"),
     "import:process@" + "|".join(["2024-09-22+nodejs_compat", "2026-11-17+no_nodejs_compat", *_NO_COMPAT]): (
@@ -39,7 +33,7 @@ KNOWN: dict[str, tuple[str, str]] = {
         "disable_nodejs_fs_module removes node:fs but not node:fs/promises from workerd",
         "fs/promises: workerd_before: native (as above)"),
     "import:" + "|".join(sorted(m.name for m in node_table().modules.values()
-                                if m.default_date is None and m.status != "absent") + ["zlib"])
+                                if m.default_date is None and m.status != "absent") + ["sys"])
     + "@2026-11-17+no_nodejs_compat": (
         "with only no_nodejs_compat at a date >= 2026-08-04, nodejs_compat_v2 stays on by default and the 39 "
         "undated modules (assert, buffer, crypto, path, stream, ...) still import; dated ones (fs, http, ...) do not",
@@ -49,10 +43,7 @@ KNOWN: dict[str, tuple[str, str]] = {
     "throws:fs.glob": ("fs.glob('*', cb) works (lists /bundle: ['probe.mjs'])", "fs: remove the glob throws entry"),
     "throws:fs.globSync": ("fs.globSync('*') returns ['probe.mjs']", "fs: remove the globSync throws entry"),
     "throws:fs/promises.glob": ("fs/promises.glob('*') yields 'probe.mjs'", "fs/promises: remove the glob entry"),
-    "throws:fs/promises.watch": (
-        "fs/promises.watch('/tmp') throws `Error: Not implemented` (no ERR_UNSUPPORTED_OPERATION code)",
-        "fs/promises watch: error \"Error: Not implemented\""),
-    "throws:domain.createDomain": (
+        "throws:domain.createDomain": (
         "domain.createDomain() returns a Domain and .run(fn) returns fn's result (pass-through)",
         "domain: remove the createDomain throws entry (only domain.create is missing)"),
     "claim:global-scope-io: un-awaited fetch() at global scope fails startup @2026-11-17": (
@@ -70,9 +61,7 @@ KNOWN: dict[str, tuple[str, str]] = {
         "process: default_date \"2026-02-19\" (wrangler view; both sides import, so no finding changes), "
         "runtime_default_date: \"2025-09-15\", note the fetch_iterable_type_support gate; plus the import:process "
         "fix above"),
-    "gen:sys": ("node:sys is missing with v1 nodejs_compat (2024-09-22)", "see import:sys"),
-    "gen:zlib": ("node:zlib imports with v1 nodejs_compat (2024-09-22)", "see import:zlib"),
-    "gen:fs/promises": ("workerd serves node:fs/promises with v1 nodejs_compat (2024-09-22), where wrangler injects "
+            "gen:fs/promises": ("workerd serves node:fs/promises with v1 nodejs_compat (2024-09-22), where wrangler injects "
                         "no polyfill", "see import:fs/promises"),
 }
 

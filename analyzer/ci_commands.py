@@ -1,0 +1,232 @@
+"""CI and pull requests: `scan --diff-base/--baseline` hooks, `cfcompat baseline`, `cfcompat pr-comment`.
+
+`register(cli)` adds the two commands to the click group in cli.py; `prepare` and `apply` are called by
+`cfcompat scan` around the scan.
+
+Exit status of `pr-comment`: 0 the comment was rendered (and posted with --post); 1 the comment was rendered
+(and posted) and the change adds a finding at or above --fail-on (default `never`, or `fail_on` in the config
+file), so a required check can block the merge; 2 a usage, git, baseline or GitHub API error (one line on
+stderr, nothing posted).
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .model import SEVERITY_RANK, TARGETS
+
+
+def _usage(msg: str) -> Exception:
+    from .cli import UsageFailure
+    return UsageFailure(msg)
+
+
+@dataclass
+class CIState:
+    tree: Any = None          # gitdiff.BaseTree
+    baseline: Any = None      # baseline.Baseline
+
+
+def prepare(path: Path, diff_base: str | None, baseline_file: Path | None) -> CIState:
+    """Check --diff-base and --baseline before scanning (usage errors exit 2 before any work)."""
+    state = CIState()
+    if baseline_file is not None:
+        from .baseline import BaselineError, load
+        try:
+            state.baseline = load(baseline_file)
+        except BaselineError as exc:
+            raise _usage(str(exc)) from None
+    if diff_base is not None:
+        from .gitdiff import BaseTree, GitError
+        try:
+            state.tree = BaseTree.prepare(path, diff_base)
+        except GitError as exc:
+            raise _usage(str(exc)) from None
+    return state
+
+
+def apply(result, options, state: CIState) -> None:
+    """Narrow the findings: to those the change introduced (diff), then to those not in the baseline."""
+    if state.tree is not None:
+        from .diffscan import apply_diff
+        from .gitdiff import GitError
+        try:
+            apply_diff(result, options, state.tree)
+        except GitError as exc:
+            raise _usage(str(exc)) from None
+    if state.baseline is not None:
+        from .baseline import apply as apply_baseline
+        apply_baseline(result, state.baseline)
+
+
+def fails(findings, fail_on: str) -> bool:
+    if fail_on == "never":
+        return False
+    limit = SEVERITY_RANK[fail_on]
+    return any(SEVERITY_RANK[f.severity] >= limit for f in findings)
+
+
+def _options(path: Path, target: str | None, compat_date: str | None, compat_flags: tuple[str, ...],
+             plan: str | None, include_tests: bool, config_file: Path | None, no_cache: bool, jobs: int):
+    """ScanOptions and config exactly as `cfcompat scan` builds them."""
+    from .config import ConfigError, load_config
+    from .engine import ScanOptions
+    from .settings import valid_date
+    if not path.exists():
+        raise _usage(f"{path}: no such folder")
+    if not path.is_dir():
+        raise _usage(f"{path}: not a folder")
+    if compat_date is not None and not valid_date(compat_date):
+        raise _usage(f"--compat-date {compat_date!r} is not a YYYY-MM-DD date")
+    try:
+        config, _src = load_config(path, config_file)
+    except ConfigError as exc:
+        raise _usage(str(exc)) from None
+    opts = ScanOptions(target=target, compat_date=compat_date, compat_flags=list(compat_flags),
+                       plan=plan or config.get("plan", "paid"),
+                       include_tests=include_tests or bool(config.get("include_tests", False)),
+                       jobs=jobs, config=config, use_cache=not no_cache)
+    return opts, config
+
+
+def _common(f):
+    """Scan options shared by `baseline` and `pr-comment` (same meaning as in `scan`)."""
+    for deco in reversed([
+        click.option("--target", type=click.Choice(TARGETS), default=None, help="Platform judged against."),
+        click.option("--compat-date", metavar="YYYY-MM-DD", default=None,
+                     help="Override the wrangler compatibility_date."),
+        click.option("--compat-flag", "compat_flags", multiple=True, metavar="FLAG",
+                     help="Add a compatibility flag (repeatable)."),
+        click.option("--plan", type=click.Choice(["free", "paid"]), default=None, help="Workers plan."),
+        click.option("--include-tests", is_flag=True, help="Judge test, build and config code like runtime code."),
+        click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+                     help="Config file (default: cfcompat.toml or [tool.cfcompat] in pyproject.toml at PATH)."),
+        click.option("--no-cache", is_flag=True, help="Ignore and do not write the incremental cache."),
+        click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes."),
+    ]):
+        f = deco(f)
+    return f
+
+
+def _head_commit(path: Path) -> str | None:
+    from .gitdiff import GitError, Repo
+    try:
+        return Repo.open(path).head()
+    except GitError:
+        return None
+
+
+@click.command("baseline")
+@click.argument("path", type=click.Path(file_okay=False, dir_okay=True, path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              metavar="FILE", help="Where to write the baseline (JSON).")
+@_common
+def baseline_cmd(path: Path, output: Path, target, compat_date, compat_flags, plan, include_tests, config_file,
+                 no_cache, jobs) -> None:
+    """Record today's findings in FILE; `scan --baseline FILE` then shows only findings not in it."""
+    from .baseline import BaselineError, write
+    from .engine import scan
+    opts, _config = _options(path, target, compat_date, compat_flags, plan, include_tests, config_file,
+                             no_cache, jobs)
+    result = scan(path, opts)
+    try:
+        n = write(output, result.findings, _head_commit(path), __version__)
+    except BaselineError as exc:
+        raise _usage(str(exc)) from None
+    click.echo(f"cfcompat: wrote {n} finding(s) to {output}", err=True)
+
+
+def _links(tree) -> Any:
+    from ..reports.pr_comment import Links
+    server = os.environ.get("GITHUB_SERVER_URL") or "https://github.com"
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?/?", server):
+        server = "https://github.com"
+    repository = os.environ.get("GITHUB_REPOSITORY") or _origin_repository(tree, server)
+    if not repository or not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository):
+        return None
+    return Links(server=server, repository=repository, head=tree.head, base=tree.commit)
+
+
+def _origin_repository(tree, server: str) -> str | None:
+    """owner/repo from the `origin` remote when it points at SERVER (read from config; nothing is run)."""
+    from .gitdiff import git
+    try:
+        url = git(tree.repo.toplevel, "config", "--get", "remote.origin.url", check=False).decode().strip()
+    except Exception:
+        return None
+    host = re.escape(re.sub(r"^https?://", "", server).rstrip("/"))
+    m = re.match(rf"^(?:https?://(?:[^@/]+@)?{host}/|git@{host}:|ssh://git@{host}/)([^/]+/[^/]+?)(?:\.git)?/?$", url)
+    return m.group(1) if m else None
+
+
+@click.command("pr-comment")
+@click.argument("path", type=click.Path(file_okay=False, dir_okay=True, path_type=Path))
+@click.option("--diff-base", "diff_base", required=True, metavar="REF",
+              help="Git ref the pull request is compared with (e.g. origin/main); the merge-base is used.")
+@click.option("--post", is_flag=True,
+              help="Create the comment on the pull request, or update cfcompat's earlier one (GITHUB_TOKEN, "
+                   "GITHUB_REPOSITORY, GITHUB_EVENT_PATH or --pr).")
+@click.option("--pr", "pr_number", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Pull request number (default: from GITHUB_EVENT_PATH).")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="Also hide findings recorded in FILE.")
+@click.option("--fail-on", type=click.Choice(["blocker", "warning", "never"]), default=None,
+              help="Exit 1 when the change adds a finding at or above this severity (default: never, or the "
+                   "config file); the comment is still printed and posted.")
+@_common
+def pr_comment_cmd(path: Path, diff_base: str, post: bool, pr_number: int | None, baseline_file: Path | None,
+                   fail_on: str | None, target, compat_date, compat_flags, plan, include_tests, config_file,
+                   no_cache, jobs) -> None:
+    """The pull-request comment (GitHub markdown) for the change since REF; --post puts it on the PR."""
+    from ..reports.json_report import document
+    from ..reports.pr_comment import render
+    from .engine import scan
+    from .github_api import GitHub, GitHubError, pr_number_from_event
+
+    opts, config = _options(path, target, compat_date, compat_flags, plan, include_tests, config_file,
+                            no_cache, jobs)
+    fail_on = fail_on or config.get("fail_on", "never")
+    client = None
+    if post:
+        token = os.environ.get("GITHUB_TOKEN", "")
+        if not token.strip():
+            raise _usage("--post needs GITHUB_TOKEN in the environment")
+        repository = os.environ.get("GITHUB_REPOSITORY", "")
+        if not repository:
+            raise _usage("--post needs GITHUB_REPOSITORY (OWNER/REPO) in the environment")
+        pr_number = pr_number or pr_number_from_event(os.environ.get("GITHUB_EVENT_PATH"))
+        if not pr_number:
+            raise _usage("--post needs the pull request number: pass --pr N or run on a pull_request event "
+                         "(GITHUB_EVENT_PATH)")
+        try:
+            client = GitHub(token, repository, os.environ.get("GITHUB_API_URL") or "https://api.github.com")
+        except GitHubError as exc:
+            raise _usage(str(exc)) from None
+    state = prepare(path, diff_base, baseline_file)
+    result = scan(path, opts)
+    apply(result, opts, state)
+    doc = document(result)
+    body = render(doc, _links(state.tree))
+    click.echo(body, nl=False)
+    if client is not None:
+        try:
+            action, comment = client.upsert_comment(int(pr_number), body)
+        except GitHubError as exc:
+            raise _usage(str(exc)) from None
+        url = comment.get("html_url") or f"#{comment.get('id', '')}"
+        click.echo(f"cfcompat: {action} the pull request comment: {url}", err=True)
+    if fails(result.findings, fail_on):
+        sys.exit(1)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(baseline_cmd)
+    group.add_command(pr_comment_cmd)
+

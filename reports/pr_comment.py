@@ -1,0 +1,261 @@
+"""The PR-bot comment (`cfcompat pr-comment`): GitHub-flavoured markdown from a diff scan.
+
+Everything that comes from the scanned repository (paths, snippets, messages that quote code, package names)
+is rendered inert:
+- snippets and quoted code go into code spans (or fenced blocks) delimited by more backticks than any run
+  inside; in table cells `|` is escaped (GFM splits cells before parsing code spans);
+- other text is HTML-escaped (`</details>`, `<script>` show as text), markdown punctuation is
+  backslash-escaped, and `@mention`, `#123`, `GH-1`, `://` and `www.` get an invisible WORD JOINER
+  (U+2060) so GitHub neither notifies nor links;
+- link targets are built here (server/owner/repo/blob/sha/path#Lline) with the path percent-encoded.
+The comment starts with the hidden marker `<!-- cfcompat-pr-comment -->` that the bot uses to find and update
+its earlier comment instead of adding another.
+"""
+from __future__ import annotations
+
+import html
+import re
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+MARKER = "<!-- cfcompat-pr-comment -->"
+WJ = "\u2060"
+MAX_ROWS = 50
+MAX_DETAILS = 30
+MAX_BODY = 60000          # GitHub rejects comment bodies over 65536 characters
+TARGET_NAMES = {"workers": "Cloudflare Workers", "python-workers": "Cloudflare Python Workers",
+                "containers": "Cloudflare Containers", "durable-objects": "Cloudflare Durable Objects"}
+ICONS = {"blocker": "⛔", "warning": "⚠️", "info": "ℹ️"}
+LANGS = {".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx", ".ts": "ts", ".mts": "ts", ".cts": "ts",
+         ".tsx": "tsx", ".py": "python", ".json": "json", ".toml": "toml", ".txt": "text", ".cfg": "ini",
+         ".yaml": "yaml", ".yml": "yaml", ".lock": "text"}
+
+
+# ------------------------------------------------------------------------------------------------ escaping
+
+def _inert(s: str) -> str:
+    s = re.sub(r"@(?=[A-Za-z0-9_-])", "@" + WJ, s)
+    s = re.sub(r"#(?=[0-9])", "#" + WJ, s)
+    s = re.sub(r"(?i)\b(GH)-(?=[0-9])", r"\1" + WJ + "-", s)
+    s = s.replace("://", ":" + WJ + "//")
+    s = re.sub(r"(?i)\bwww\.", lambda m: m.group(0)[:3] + WJ + ".", s)
+    return s
+
+
+_PUNCT = re.compile(r"([\\`*_\[\]|~#])")
+
+
+def text(value: Any) -> str:
+    """Untrusted prose, inline and one line (whitespace runs become one space, edges kept)."""
+    s = re.sub(r"\s+", " ", str(value if value is not None else ""))
+    s = html.escape(s, quote=False)
+    s = _PUNCT.sub(r"\\\1", s)
+    s = re.sub(r"^(\s*)([-+=])", r"\1\\\2", s)          # list marker / setext underline at the start
+    s = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", s)         # ordered-list marker at the start
+    return _inert(s)
+
+
+def code(value: Any, table: bool = False) -> str:
+    """An inline code span holding any text (one line)."""
+    s = " ".join(str(value if value is not None else "").split())
+    if not s:
+        return ""
+    run = max((len(m) for m in re.findall(r"`+", s)), default=0)
+    fence = "`" * (run + 1)
+    if table:
+        s = s.replace("|", "\\|")
+    if s.startswith("`") or s.endswith("`"):
+        s = f" {s} "          # CommonMark strips one space each side
+    return f"{fence}{s}{fence}"
+
+
+def prose(value: Any, table: bool = False, limit: int = 0) -> str:
+    """Text that may quote code in `backticks` (rule messages): quoted parts become safe code spans."""
+    s = " ".join(str(value if value is not None else "").split())
+    if limit and len(s) > limit:
+        s = s[: limit - 1].rstrip() + "…"
+    parts = re.split(r"(`[^`]+`)", s)
+    out = []
+    for i, p in enumerate(parts):
+        if i % 2 == 1:
+            out.append(code(p[1:-1], table=table))
+        elif p:
+            out.append(text(p) if i == 0 else _inert(_PUNCT.sub(r"\\\1", html.escape(p, quote=False))))
+    return "".join(out)
+
+
+def block(value: Any, lang: str = "") -> str:
+    """A fenced code block that holds any text."""
+    s = str(value if value is not None else "").replace("\r\n", "\n").replace("\r", "\n")
+    lines = s.split("\n")[:12]
+    s = "\n".join(ln[:300] for ln in lines)
+    run = max((len(m) for m in re.findall(r"`+", s)), default=0)
+    fence = "`" * max(3, run + 1)
+    return f"{fence}{lang}\n{s}\n{fence}"
+
+
+# ------------------------------------------------------------------------------------------------ links
+
+@dataclass
+class Links:
+    server: str            # https://github.com
+    repository: str        # owner/repo
+    head: str | None       # commit the head paths/lines belong to
+    base: str | None       # commit the fixed findings' paths/lines belong to
+
+    def url(self, path: str, line: int | None, base: bool = False) -> str | None:
+        sha = self.base if base else self.head
+        if not sha or not re.fullmatch(r"[0-9a-f]{7,64}", sha):
+            return None
+        owner_repo = "/".join(urllib.parse.quote(p, safe="") for p in self.repository.split("/"))
+        u = f"{self.server.rstrip('/')}/{owner_repo}/blob/{sha}/{urllib.parse.quote(path, safe='/')}"
+        if line:
+            u += f"#L{int(line)}"
+        return u
+
+
+def where(path: str, line: int | None, links: Links | None, base: bool = False) -> str:
+    label = text(f"{path}:{line}" if line else path)
+    url = links.url(path, line, base) if links else None
+    return f"[{label}]({url})" if url else label
+
+
+def _lang(path: str) -> str:
+    m = re.search(r"\.[A-Za-z0-9]+$", path or "")
+    return LANGS.get(m.group(0).lower(), "") if m else ""
+
+
+# ------------------------------------------------------------------------------------------------ rendering
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def verdict_line(new: list[dict[str, Any]], fixed: list[dict[str, Any]], target: str) -> str:
+    where_ = TARGET_NAMES.get(target, text(target))
+    blockers = sum(1 for f in new if f.get("severity") == "blocker")
+    warnings = sum(1 for f in new if f.get("severity") == "warning")
+    fixes = sum(1 for f in fixed if f.get("severity") in ("blocker", "warning"))
+    tail = f"; fixes {fixes}" if fixes else ""
+    if blockers:
+        more = f" and {_plural(warnings, 'warning')}" if warnings else ""
+        return f"⛔ This PR adds {_plural(blockers, 'blocker')}{more} for {where_}{tail}"
+    if warnings:
+        return f"⚠️ This PR adds {_plural(warnings, 'warning')} for {where_}{tail}"
+    return f"✅ No new problems for {where_}{tail}"
+
+
+def render(doc: dict[str, Any], links: Links | None = None, max_rows: int = MAX_ROWS,
+           max_details: int = MAX_DETAILS) -> str:
+    """The comment from the JSON document of a diff scan (`diff` block present)."""
+    body = _render(doc, links, max_rows, max_details)
+    while len(body) > MAX_BODY and (max_details > 0 or max_rows > 5):
+        if max_details > 0:
+            max_details = max_details // 2 if max_details > 1 else 0
+        else:
+            max_rows = max(5, max_rows // 2)
+        body = _render(doc, links, max_rows, max_details)
+    return body
+
+
+def _render(doc: dict[str, Any], links: Links | None, max_rows: int, max_details: int) -> str:
+    diff = doc.get("diff") or {}
+    target = str(doc.get("target") or "workers")
+    new = list(diff.get("new") or [])
+    fixed = list(diff.get("fixed") or [])
+    shown = [f for f in new if f.get("severity") in ("blocker", "warning")]
+    shown.sort(key=lambda f: (0 if f.get("severity") == "blocker" else 1, f.get("path", ""), f.get("line", 0)))
+    infos = [f for f in new if f.get("severity") == "info"]
+    fixed_shown = [f for f in fixed if f.get("severity") in ("blocker", "warning")]
+    out: list[str] = [MARKER, f"### {verdict_line(new, fixed, target)}", ""]
+
+    version = re.sub(r"[^0-9A-Za-z.+-]", "", str((doc.get("tool") or {}).get("version", "")))
+    meta = [f"cfcompat {version}", f"target {code(target)}"]
+    base, head = diff.get("base"), diff.get("head")
+    if base:
+        rel = "merge-base with" if diff.get("base_is_merge_base", True) else "compared with"
+        meta.append(f"base {code(str(base)[:10])} ({rel} {code(diff.get('base_ref', ''))})")
+    if head:
+        meta.append(f"head {code(str(head)[:10])}")
+    hidden = (doc.get("summary") or {}).get("baseline_hidden")
+    if hidden:
+        meta.append(f"{hidden} hidden by the baseline")
+    out += ["<sub>" + " · ".join(meta) + "</sub>", ""]
+
+    if shown:
+        out += [f"**New in this PR ({len(shown)})**", "", "| | rule | where | problem |", "|---|---|---|---|"]
+        for f in shown[:max_rows]:
+            sev = f.get("severity", "")
+            note = " (was " + text(f.get("base_severity")) + ")" if f.get("change") == "severity-rose" else ""
+            out.append(f"| {ICONS.get(sev, '')} {text(sev)}{note} | {code(f.get('rule_id'), table=True)} | "
+                       f"{where(f.get('path', ''), f.get('line'), links)} | "
+                       f"{prose(f.get('message'), table=True, limit=220)} |")
+        if len(shown) > max_rows:
+            out.append(f"| | | | …and {len(shown) - max_rows} more (see the JSON or SARIF report) |")
+        out.append("")
+    if infos:
+        out += [f"<sub>Also {_plural(len(infos), 'new info note')} (test, build or guarded code; "
+                "no action needed).</sub>", ""]
+
+    if fixed_shown:
+        out += [f"**Fixed by this PR ({len(fixed_shown)})**", "", "| | rule | where (base) |", "|---|---|---|"]
+        for f in fixed_shown[:max_rows]:
+            out.append(f"| ✅ {text(f.get('severity'))} | {code(f.get('rule_id'), table=True)} | "
+                       f"{where(f.get('path', ''), f.get('line'), links, base=True)} |")
+        if len(fixed_shown) > max_rows:
+            out.append(f"| | | …and {len(fixed_shown) - max_rows} more |")
+        out.append("")
+
+    deps = [("added", d) for d in diff.get("dependencies_added") or []] + \
+           [("changed", d) for d in diff.get("dependencies_changed") or []] + \
+           [("removed", d) for d in diff.get("dependencies_removed") or []]
+    if deps:
+        out += [f"**Dependency changes ({len(deps)})**", "", "| | package | version | manifest | verdict |",
+                "|---|---|---|---|---|"]
+        for kind, d in deps[:max_rows]:
+            version = code(d.get("version") or "", table=True)
+            if kind == "changed":
+                version = code((d.get("from") or {}).get("version") or "", table=True) + " → " + version
+            verdict = str(d.get("verdict") or "unknown")
+            icon = {"incompatible": "⛔ ", "replace": "⚠️ "}.get(verdict, "") if kind != "removed" else ""
+            extra = ""
+            if kind != "removed" and d.get("replacement") and verdict in ("incompatible", "replace"):
+                extra = ": use " + prose(d.get("replacement"), table=True, limit=140)
+            dev = " (dev)" if d.get("dev") else ""
+            out.append(f"| {kind} | {code(d.get('name'), table=True)}{dev} | {version} | "
+                       f"{text(d.get('manifest'))} | {icon}{text(verdict)}{extra} |")
+        if len(deps) > max_rows:
+            out.append(f"| | | | | …and {len(deps) - max_rows} more |")
+        out.append("")
+
+    if shown and max_details > 0:
+        out += ["<details>", f"<summary>What breaks and what to do instead ({len(shown)})</summary>", ""]
+        for f in shown[:max_details]:
+            sev = f.get("severity", "")
+            out += [f"#### {ICONS.get(sev, '')} {code(f.get('rule_id'))} at {where(f.get('path', ''), f.get('line'), links)}",
+                    ""]
+            if f.get("snippet"):
+                out += [block(f.get("snippet"), _lang(f.get("path", ""))), ""]
+            out += [prose(f.get("message")), ""]
+            if f.get("remediation"):
+                out += ["**Instead:** " + prose(f.get("remediation")), ""]
+            docs = [u for u in f.get("docs") or [] if re.fullmatch(r"https://[^\s()<>\[\]\"'`]+", str(u))]
+            if docs:
+                out += ["Docs: " + " · ".join(f"[{text(_short(u))}]({u})" for u in docs[:3]), ""]
+            if f.get("note"):
+                out += [f"<sub>{prose(f.get('note'))}</sub>", ""]
+        if len(shown) > max_details:
+            out += [f"…and {len(shown) - max_details} more in the JSON or SARIF report.", ""]
+        out += ["</details>", ""]
+
+    if not shown and not fixed_shown and not deps:
+        out += ["Nothing in this change affects Cloudflare compatibility.", ""]
+    out.append("<sub>Posted by `cfcompat pr-comment`; updated in place on every run.</sub>")
+    return "\n".join(out) + "\n"
+
+
+def _short(url: str) -> str:
+    u = urllib.parse.urlsplit(url)
+    path = u.path.rstrip("/")
+    return (u.netloc + (path if len(path) < 50 else path[:47] + "…")) or url
