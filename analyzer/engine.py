@@ -450,6 +450,7 @@ class RuleContext:
     target: str                 # the effective target for this file's language
     discovery: Discovery
     dependencies: list[Dependency]
+    repo_calls: frozenset[str] = frozenset()     # every call qualified name in the repository
 
 
 def _compile_patterns(pats: list[str]) -> re.Pattern[str]:
@@ -541,6 +542,7 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
     findings: list[Finding] = []
     root_settings = settings
     contexts = contexts or {}
+    repo_calls = frozenset(c.qname for f in files for c in f.calls)
     for facts in files:
         if facts.error:
             continue
@@ -551,7 +553,7 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
         chain = fctx.chain if fctx is not None else []
         settings = settings_for(facts.path, root_settings, scoped or {})
         tgt = effective_target(settings.target, facts.language)
-        ctx = RuleContext(settings, tgt, discovery, dependencies)
+        ctx = RuleContext(settings, tgt, discovery, dependencies, repo_calls)
         lang_key = facts.language
         for rule in rules:
             if lang_key not in rule.languages:

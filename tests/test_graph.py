@@ -107,3 +107,12 @@ def test_workspace_package_imports_resolve(tmp_path: Path):
     })
     r, doc = run(tmp_path)
     assert r.extras["graph"].has_edge("packages/api/src/index.js", "packages/storage/src/index.js")
+
+
+def test_listen_is_info_once_the_worker_exports_http_server_handler():
+    fix = Path(__file__).resolve().parents[1] / "fixtures" / "fix" / "js-express-listen"
+    sev = {}
+    for side in ("before", "after"):
+        _, doc = run(fix / side)
+        sev[side] = [f["severity"] for f in doc["findings"] if f["rule_id"] == "server-listen"]
+    assert sev == {"before": ["warning"], "after": ["info"]}

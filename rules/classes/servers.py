@@ -57,6 +57,10 @@ class NodeServerListen:
                        f"{date}{'' if ctx.settings.nodejs_compat() else ' without nodejs_compat'} the node:http "
                        "server modules are not available (they are on by default with nodejs_compat from "
                        "2025-09-01), and Workers bind no port.")
+            elif any(q.startswith("cloudflare:node.httpServerHandler") or q.startswith("cloudflare:node.handleAsNodeRequest")
+                     for q in ctx.repo_calls):
+                msg = ("severity:info:Starts an HTTP server with listen(); the Worker already hands requests to it "
+                       "through httpServerHandler from cloudflare:node, which is how node:http servers run on Workers.")
             hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard, message=msg,
                             top_level=c.top_level))
         return hits
