@@ -278,6 +278,8 @@ class _progress:
 
 from .ci_commands import register as _register_ci  # noqa: E402  (baseline, pr-comment)
 _register_ci(cli)
+from .verify import register as _register_verify  # noqa: E402  (verify: start the Worker once in workerd)
+_register_verify(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
