@@ -28,7 +28,8 @@ def parser_fingerprint() -> str:
     """Changes whenever fact extraction could change: parser sources and grammar versions."""
     h = hashlib.sha256(str(FORMAT).encode())
     here = Path(__file__).resolve().parent
-    for name in ("parsing/facts.py", "parsing/javascript.py", "parsing/python.py", "discovery.py", "cache.py"):
+    for name in ("parsing/facts.py", "parsing/javascript.py", "parsing/python.py", "parsing/scopes.py",
+                 "discovery.py", "cache.py"):
         try:
             h.update((here / name).read_bytes())
         except OSError:

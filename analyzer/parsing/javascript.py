@@ -14,6 +14,7 @@ import tree_sitter as ts
 import tree_sitter_javascript as tsjs
 import tree_sitter_typescript as tsts
 
+from .scopes import ScopedValues
 from .facts import prune, Arg, Call, FileFacts, Import, StateVar, normalise_module, parse_suppression
 
 FUNCTION_TYPES = {
@@ -120,7 +121,11 @@ def js_guard(cond: str, in_consequence: bool) -> str:
     return ""
 
 
-class _Extractor:
+class _Extractor(ScopedValues):
+    FUNCTION_TYPES = frozenset(FUNCTION_TYPES)
+    PARAM_FIELDS = ("parameters", "parameter")
+    IDENT_CHARS = rb"\w$"
+
     def __init__(self, src: bytes, facts: FileFacts):
         self.src = src
         self.facts = facts
@@ -129,30 +134,6 @@ class _Extractor:
         # const NAME = <value>, per function scope: what a later argument `NAME` stands for
         self.values: dict[tuple[int, str], Arg] = {}
         self.state_names: dict[str, StateVar] = {}
-
-    def scope_key(self, node: ts.Node) -> int:
-        n = node.parent
-        while n is not None:
-            if n.type in FUNCTION_TYPES:
-                return n.start_byte
-            n = n.parent
-        return -1
-
-    def value_of(self, node: ts.Node, name: str) -> Arg | None:
-        """The value last assigned to `name` in the nearest enclosing scope that assigns it; None when a
-        function parameter of that name shadows it."""
-        n = node.parent
-        while n is not None:
-            if n.type in FUNCTION_TYPES:
-                v = self.values.get((n.start_byte, name))
-                if v is not None:
-                    return v
-                params = n.child_by_field_name("parameters") or n.child_by_field_name("parameter")
-                if params is not None and re.search(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])",
-                                                    params.text):
-                    return None
-            n = n.parent
-        return self.values.get((-1, name))
 
     # ----------------------------------------------------------------- helpers
     def line_text(self, row: int) -> str:
@@ -481,16 +462,7 @@ class _Extractor:
         self.state_names[name.text.decode()] = self.facts.state[-1]
 
     def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
-        if ident is None or ident.type != "identifier":
-            return
-        sv = self.state_names.get(ident.text.decode())
-        if sv is None:
-            return
-        top, _ = self.enclosing(node)
-        if not top:
-            line = node.start_point[0] + 1
-            if line not in sv.writes:
-                sv.writes.append(line)
+        self.record_write(ident, node)
 
     def on_massign(self, node: ts.Node) -> None:
         t = node.type

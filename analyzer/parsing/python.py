@@ -12,6 +12,7 @@ from functools import lru_cache
 import tree_sitter as ts
 import tree_sitter_python as tspy
 
+from .scopes import ScopedValues
 from .facts import prune, Arg, Call, FileFacts, Import, StateVar, parse_suppression
 
 QUERY = """
@@ -111,7 +112,9 @@ def python_guard(cond: str) -> str:
     return ""
 
 
-class _Extractor:
+class _Extractor(ScopedValues):
+    FUNCTION_TYPES = frozenset(FUNCTION_TYPES)
+
     def __init__(self, src: bytes, facts: FileFacts):
         self.src = src
         self.facts = facts
@@ -120,27 +123,6 @@ class _Extractor:
         self.values: dict[tuple[int, str], Arg] = {}
         self.state_names: dict[str, StateVar] = {}
         self.global_decls: dict[int, set[str]] = {}
-
-    def scope_key(self, node: ts.Node) -> int:
-        n = node.parent
-        while n is not None:
-            if n.type in FUNCTION_TYPES:
-                return n.start_byte
-            n = n.parent
-        return -1
-
-    def value_of(self, node: ts.Node, name: str) -> Arg | None:
-        n = node.parent
-        while n is not None:
-            if n.type in FUNCTION_TYPES:
-                v = self.values.get((n.start_byte, name))
-                if v is not None:
-                    return v
-                params = n.child_by_field_name("parameters")
-                if params is not None and re.search(rb"(?<!\w)" + re.escape(name.encode()) + rb"(?!\w)", params.text):
-                    return None
-            n = n.parent
-        return self.values.get((-1, name))
 
     def line_text(self, row: int) -> str:
         if 0 <= row < len(self.lines):
@@ -377,16 +359,7 @@ class _Extractor:
     def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
         while ident is not None and ident.type in ("subscript", "attribute"):
             ident = ident.child_by_field_name("value" if ident.type == "subscript" else "object")
-        if ident is None or ident.type != "identifier":
-            return
-        sv = self.state_names.get(ident.text.decode())
-        if sv is None:
-            return
-        top, _ = self.enclosing(node)
-        if not top:
-            line = node.start_point[0] + 1
-            if line not in sv.writes:
-                sv.writes.append(line)
+        self.record_write(ident, node)
 
     def on_massign(self, node: ts.Node) -> None:
         if node.type == "delete_statement":
