@@ -788,8 +788,18 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         "linked": sum(1 for f in findings if f.related),
     }
     extras["scopes"] = scoped
-    return ScanResult(root=disc.root, settings=settings, files=files, findings=findings,
-                      dependencies=dependencies, errors=errors, discovery=disc, summary=summary, extras=extras)
+    result = ScanResult(root=disc.root, settings=settings, files=files, findings=findings,
+                        dependencies=dependencies, errors=errors, discovery=disc, summary=summary, extras=extras)
+    try:   # findings a newer compatibility date or a flag would resolve (what `cfcompat fix` proposes)
+        from .fix.settings_fix import fixable_by_setting
+        fixes = fixable_by_setting(result, options.include_tests)
+    except Exception as exc:  # an advisory extra must never fail the scan
+        fixes = {}
+        errors.append(ScanError(".", f"could not work out setting fixes ({type(exc).__name__}: {exc})"))
+    for f in findings:
+        f.fixable_by_setting = fixes.get(f.fingerprint, "")
+    summary["fixable_by_setting"] = sum(1 for f in findings if f.fixable_by_setting)
+    return result
 
 
 def worst(findings: list[Finding]) -> int:

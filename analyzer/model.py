@@ -82,6 +82,7 @@ class Finding:
     note: str = ""              # why the severity was adjusted (context, target...)
     chain: list[str] = field(default_factory=list)   # import chain from a runtime entry point to this file
     related: str = ""           # fingerprint of the finding this one is part of (not counted twice)
+    fixable_by_setting: str = ""  # the compatibility date/flag change that resolves it (`cfcompat fix`)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.rule_id, self.column, self.message)
@@ -100,6 +101,8 @@ class Finding:
             d["import_chain"] = list(self.chain)
         if self.related:
             d["related"] = self.related
+        if self.fixable_by_setting:
+            d["fixable_by_setting"] = self.fixable_by_setting
         return d
 
 

@@ -70,6 +70,9 @@ def render(result, *, color: bool = False, width: int = 110, show_info: bool = T
                 con.print(Padding(f"[dim]note: {escape(f.note)}[/]", (0, 0, 0, 4), expand=False))
             if len(f.chain) > 1:
                 con.print(Padding(f"[dim]imported via: {escape(' > '.join(f.chain))}[/]", (0, 0, 0, 4), expand=False))
+            if f.fixable_by_setting:
+                con.print(Padding(f"[green]fixable by setting:[/] {escape(f.fixable_by_setting)} (`cfcompat fix`)",
+                                  (0, 0, 0, 4), expand=False))
             con.print(Padding(f"[green]fix:[/] {escape(f.remediation)}", (0, 0, 0, 4), expand=False))
             if f.docs:
                 con.print(Padding(f"[dim]docs: {escape(f.docs[0])}[/]", (0, 0, 0, 4), expand=False))

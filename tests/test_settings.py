@@ -68,3 +68,13 @@ def test_committed_env_file_points_at_the_secret_and_masks_it(tmp_path: Path):
     env = [f for f in doc["findings"] if f["rule_id"] == "committed-env-file"]
     assert [(f["path"], f["line"], f["snippet"]) for f in env] == [(".env", 3, "STRIPE_SECRET_KEY=****")]
     assert "sk_live_abc123" not in out
+
+
+def test_findings_a_setting_resolves_are_named_fixable_by_setting():
+    before = Path(__file__).resolve().parents[1] / "fixtures" / "fix" / "settings-toml" / "before"
+    doc = document(scan(before, ScanOptions(jobs=1)))
+    fixable = [f for f in doc["findings"] if f.get("fixable_by_setting")]
+    assert fixable and all("compatibility" in f["fixable_by_setting"] for f in fixable)
+    assert doc["summary"]["fixable_by_setting"] == len(fixable)
+    after = document(scan(before.parent / "after", ScanOptions(jobs=1)))
+    assert not any(f.get("fixable_by_setting") for f in after["findings"])
