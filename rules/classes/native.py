@@ -150,6 +150,8 @@ class NativeBinaryLoad:
                     hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard))
         else:
             for c in facts.calls:
-                if c.qname.startswith(PY_LOADERS):
+                # the loader call itself, not calls on the library it returns (`lib.func()`)
+                q = c.qname
+                if q in PY_LOADERS or (q.startswith("ctypes.cdll.") and q.count(".") == 2 and "(" not in q):
                     hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard))
         return hits
