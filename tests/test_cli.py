@@ -145,3 +145,18 @@ def test_json_identical_across_job_counts(tmp_path):
         outs.append(p.stdout)
     assert outs[0] == outs[1]
     assert len(json.loads(outs[0])["findings"]) == 31
+
+
+def test_json_and_sarif_identical_across_jobs_and_cache(tmp_path):
+    repo = Path(__file__).resolve().parents[1] / "fixtures" / "express-multer-sqlite-cron"
+    outs = {}
+    for label, jobs, cache in (("j1-cold", "1", True), ("j2-warm", "2", True), ("j2-nocache", "2", False)):
+        env = dict(os.environ, CFCOMPAT_PARALLEL_MIN_FILES="1", CFCOMPAT_CACHE_DIR=str(tmp_path / "cache"))
+        env.pop("CFCOMPAT_NO_CACHE", None)
+        args = [sys.executable, "-m", "cfcompat.analyzer.cli", "scan", str(repo), "-j", jobs, "--format", "json",
+                "-o", f"sarif:{tmp_path / (label + '.sarif')}"] + ([] if cache else ["--no-cache"])
+        p = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
+        outs[label] = (p.stdout, (tmp_path / (label + ".sarif")).read_text())
+    first = outs["j1-cold"]
+    assert all(o == first for o in outs.values())
+    assert json.loads(first[1])["runs"][0]["results"]
