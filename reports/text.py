@@ -37,7 +37,8 @@ def render(result, *, color: bool = False, width: int = 110, show_info: bool = T
     con.print()
     by_cat: dict[str, dict[str, int]] = defaultdict(lambda: {"blocker": 0, "warning": 0, "info": 0})
     for f in result.findings:
-        by_cat[f.category][f.severity] += 1
+        if not f.related:   # the same problem as a dependency finding: counted once, like the summary
+            by_cat[f.category][f.severity] += 1
     if by_cat:
         table = Table(box=box.SIMPLE if color else box.ASCII2, show_edge=False, pad_edge=False)
         table.add_column("category")
