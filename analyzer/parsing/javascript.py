@@ -218,7 +218,13 @@ class _Extractor(ScopedValues):
         if t == "this":
             return "~this"
         if t in ("member_expression", "optional_chain"):
-            obj = self.resolve(node.child_by_field_name("object"), depth + 1)
+            objn = node.child_by_field_name("object")
+            propn = node.child_by_field_name("property")
+            if objn is not None and objn.type == "this" and propn is not None:
+                key = f"this.{propn.text.decode()}"     # a field assigned in the class: this.db = new Database()
+                if key in self.bindings:
+                    return self.bindings[key]
+            obj = self.resolve(objn, depth + 1)
             prop = node.child_by_field_name("property")
             if obj is None or prop is None:
                 return None
@@ -464,6 +470,20 @@ class _Extractor(ScopedValues):
     def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
         self.record_write(ident, node)
 
+    def on_this_assign(self, node: ts.Node) -> None:
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if left is None or right is None or left.type != "member_expression":
+            return
+        objn = left.child_by_field_name("object")
+        propn = left.child_by_field_name("property")
+        if objn is None or propn is None or objn.type != "this":
+            return
+        key = f"this.{propn.text.decode()}"
+        q = self.resolve(right)
+        if q and not q.startswith("~"):
+            self.bindings[key] = q
+
     def on_massign(self, node: ts.Node) -> None:
         t = node.type
         if t == "assignment_expression":
@@ -651,6 +671,8 @@ class _Extractor(ScopedValues):
                 self.on_decl(n, "name", "value")
             elif cap == "assign":
                 self.on_decl(n, "left", "right")
+            elif cap == "massign" and n.type == "assignment_expression":
+                self.on_this_assign(n)
         self.facts.imports.clear()
         self.facts.calls.clear()
         for _, _, cap, n in items:

@@ -31,6 +31,8 @@ QUERY = """
 (comment) @comment
 (subscript value: [(attribute) (identifier)]) @sub
 (decorated_definition definition: (function_definition name: (identifier))) @decdef
+(typed_parameter) @tparam
+(typed_default_parameter) @tparam
 """
 MUTATORS = {"append", "add", "update", "pop", "popitem", "setdefault", "extend", "clear", "remove", "insert",
             "discard", "__setitem__", "appendleft", "sort", "reverse"}
@@ -123,6 +125,7 @@ class _Extractor(ScopedValues):
         self.values: dict[tuple[int, str], Arg] = {}
         self.state_names: dict[str, StateVar] = {}
         self.global_decls: dict[int, set[str]] = {}
+        self.param_types: dict[tuple[int, str], str] = {}   # (function start byte, name) -> qname
 
     def line_text(self, row: int) -> str:
         if 0 <= row < len(self.lines):
@@ -190,10 +193,23 @@ class _Extractor(ScopedValues):
         t = node.type
         if t == "identifier":
             name = node.text.decode("utf-8", "replace")
+            if self.param_types:
+                n = node.parent
+                while n is not None:
+                    if n.type == "function_definition":
+                        typed = self.param_types.get((n.start_byte, name))
+                        if typed is not None:
+                            return typed
+                    n = n.parent
             return self.bindings.get(name, name)
         if t == "attribute":
-            obj = self.resolve(node.child_by_field_name("object"), depth + 1)
+            objn = node.child_by_field_name("object")
             attr = node.child_by_field_name("attribute")
+            if objn is not None and attr is not None and objn.type == "identifier" and objn.text in (b"self", b"cls"):
+                key = f"self.{attr.text.decode()}"      # an instance attribute assigned in the class
+                if key in self.bindings:
+                    return self.bindings[key]
+            obj = self.resolve(objn, depth + 1)
             if obj is None or attr is None:
                 return None
             return f"{obj}.{attr.text.decode()}"
@@ -236,6 +252,11 @@ class _Extractor(ScopedValues):
             return Arg("identifier", self.resolve(node), short, bound=self.value_of(node, text))
         if t in ("attribute", "subscript"):
             obj = node.child_by_field_name("object" if t == "attribute" else "value")
+            if t == "attribute" and obj is not None and obj.type == "identifier" and obj.text == b"self":
+                attr = node.child_by_field_name("attribute")
+                known = self.values.get((-1, f"self.{attr.text.decode()}")) if attr is not None else None
+                if known is not None:
+                    return Arg("identifier", self.resolve(node), short, bound=known)
             bound = self.arg(obj, depth + 1) if obj is not None and depth < 8 else None
             return Arg("member", self.resolve(node), short, bound=bound)
         if t == "call":
@@ -394,6 +415,16 @@ class _Extractor(ScopedValues):
     def on_assign(self, node: ts.Node) -> None:
         left = node.child_by_field_name("left")
         right = node.child_by_field_name("right")
+        if left is not None and left.type == "attribute" and right is not None:
+            objn = left.child_by_field_name("object")
+            attr = left.child_by_field_name("attribute")
+            if objn is not None and attr is not None and objn.type == "identifier" and objn.text == b"self":
+                # `self.root = Path(root)`: later `self.root.mkdir()` is a pathlib call (flat per file)
+                key = f"self.{attr.text.decode()}"
+                q = self.resolve(right)
+                if q and not q.startswith(("~", "self.")):
+                    self.bindings[key] = q
+                self.values[(-1, key)] = prune(self.arg(right))
         if left is not None and left.type in ("subscript", "attribute"):
             self.note_write(left, node)
             return
@@ -463,7 +494,8 @@ class _Extractor(ScopedValues):
                 root = root.child_by_field_name("object")
                 if root is None:
                     break
-            if root is not None and root.type == "identifier" and root.text.decode() == "self":
+            if root is not None and root.type == "identifier" and root.text.decode() == "self" and \
+                    q.startswith("self."):
                 q = "~" + q
         args, kwargs = self.call_args(node)
         self.add_call(node, q, "call", args, kwargs)
@@ -522,6 +554,23 @@ class _Extractor(ScopedValues):
         body = node.child_by_field_name("body")
         if body is not None and re.search(rb"\b(sleep|wait)\s*\(", body.text):
             self.add_call(node, "@forever-loop-with-sleep", "pattern", [], {})
+
+    def on_typed_param(self, node: ts.Node) -> None:
+        """`def save(self, dest: Path)`: `dest` is a pathlib.Path inside that function (and `Path | None`,
+        `Optional[Path]`). Only pathlib types: they decide the filesystem rules."""
+        name = node.child_by_field_name("name") if node.type == "typed_default_parameter" else \
+            next((c for c in node.named_children if c.type == "identifier"), None)
+        typ = node.child_by_field_name("type")
+        if name is None or typ is None:
+            return
+        for m in re.finditer(rb"[A-Za-z_][\w.]*", typ.text):
+            q = self.bindings.get(m.group().decode(), m.group().decode())
+            if q in ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"):
+                fn = node.parent.parent if node.parent is not None else None
+                key = fn.start_byte if fn is not None and fn.type == "function_definition" else -1
+                self.values[(key, name.text.decode())] = Arg("call", "pathlib.Path", name.text.decode())
+                self.param_types[(key, name.text.decode())] = "pathlib.Path()"
+                return
 
     def on_decorated_def(self, node: ts.Node) -> None:
         """A module-level `@app.task(...) def f` makes `f` an instance of its decorator: `f.delay()` resolves to
@@ -585,6 +634,8 @@ class _Extractor(ScopedValues):
                 self.on_for(n)
             elif cap == "decdef":
                 self.on_decorated_def(n)
+            elif cap == "tparam":
+                self.on_typed_param(n)
         for _, _, cap, n in items:
             if cap == "import":
                 self.on_import(n, True)
