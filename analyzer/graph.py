@@ -127,6 +127,14 @@ class Resolver:
         return None
 
     def resolve_js(self, importer: str, spec: str) -> str | None:
+        """Memoised per (importer folder, specifier): big repositories ask the same questions many times."""
+        key = (posixpath.dirname(importer), spec, importer if not spec.startswith(".") else "")
+        memo = self.__dict__.setdefault("_js_memo", {})
+        if key not in memo:
+            memo[key] = self._resolve_js(importer, spec)
+        return memo[key]
+
+    def _resolve_js(self, importer: str, spec: str) -> str | None:
         if spec.startswith("."):
             return self._file(posixpath.join(posixpath.dirname(importer), spec))
         if spec.startswith("/"):

@@ -3,6 +3,7 @@ write to module-level state. Each extractor sets FUNCTION_TYPES, PARAM_FIELDS an
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import tree_sitter as ts
 
@@ -29,8 +30,7 @@ class ScopedValues:
     def value_of(self, node: ts.Node, name: str) -> Arg | None:
         """The value last assigned to `name` in the nearest enclosing scope that assigns it; None when a
         function parameter of that name shadows it."""
-        word = re.compile(rb"(?<![" + self.IDENT_CHARS + rb"])" + re.escape(name.encode()) +
-                          rb"(?![" + self.IDENT_CHARS + rb"])")
+        word = _word(name, self.IDENT_CHARS)
         n = node.parent
         while n is not None:
             if n.type in self.FUNCTION_TYPES:
@@ -55,3 +55,9 @@ class ScopedValues:
         line = node.start_point[0] + 1
         if line not in sv.writes:
             sv.writes.append(line)
+
+
+@lru_cache(maxsize=4096)
+def _word(name: str, ident_chars: bytes) -> "re.Pattern[bytes]":
+    """`name` as a whole word (compiled once per name, not per identifier argument)."""
+    return re.compile(rb"(?<![" + ident_chars + rb"])" + re.escape(name.encode()) + rb"(?![" + ident_chars + rb"])")
