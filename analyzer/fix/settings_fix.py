@@ -121,6 +121,10 @@ def plan_setting_changes(result, include_tests: bool = False,
     if not considered:
         return []
     sim = _Simulator(result, include_tests)
+    # only the rules that produced a considered finding: the runs are compared on those findings' keys alone,
+    # and each rule's hits are independent of the other rules, so the others cannot change the outcome
+    wanted = {f.rule_id for f in considered}
+    sim.rules = tuple(r for r in sim.rules if r.id in wanted)
     by_scope: dict[str, list[Finding]] = {}
     for f in considered:
         by_scope.setdefault(_scope_of(f.path, result), []).append(f)

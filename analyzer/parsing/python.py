@@ -78,6 +78,11 @@ def _string_value(node: ts.Node) -> str | None:
     if any(c.type == "interpolation" for c in node.named_children):
         return None
     text = node.text.decode("utf-8", "replace")
+    q = text[:1]
+    if (q == '"' or q == "'") and len(text) >= 2 and text[-1] == q and not text.startswith(q * 3) \
+            and "\\" not in text and q not in text[1:-1] and "\n" not in text and "\r" not in text \
+            and "\0" not in text:
+        return text[1:-1]          # what literal_eval gives for a plain one-line literal, without compiling it
     try:
         v = ast.literal_eval(text)
         return v if isinstance(v, str) else (v.decode("latin-1") if isinstance(v, bytes) else None)

@@ -20,6 +20,8 @@ Invalid:
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from typing import Any
 
 from ...analyzer.engine import Hit, RuleContext, match_calls, match_imports, rule_class
@@ -49,11 +51,19 @@ def _matches(qname: str, pattern: str) -> bool:
 def server_pattern(c: Call, language: str) -> str | None:
     if c.kind not in ("call", "new"):
         return None
-    for p in (PY_SERVERS if language == "python" else JS_SERVERS):
-        if _matches(c.qname, p):
-            kw = NEEDS_KW.get(p)
-            if kw and kw not in c.kwargs:
-                return None
+    p = _server_pattern(c.qname, language == "python")
+    if p is None:
+        return None
+    kw = NEEDS_KW.get(p)
+    if kw and kw not in c.kwargs:
+        return None
+    return p
+
+
+@lru_cache(maxsize=1 << 16)
+def _server_pattern(qname: str, python: bool) -> str | None:
+    for p in (PY_SERVERS if python else JS_SERVERS):
+        if _matches(qname, p):
             return p
     return None
 

@@ -21,6 +21,8 @@ Invalid:
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 from typing import Any
 
@@ -104,8 +106,13 @@ def runner_kind(call: Call, language: str) -> str | None:
     """How the program is named for a call that starts a process, or None when the call starts none."""
     if call.kind not in ("call", "new"):
         return None
-    for pat, how in (PY_RUNNERS if language == "python" else JS_RUNNERS):
-        if name_matches(call.qname, pat):
+    return _runner_kind(call.qname, language == "python")
+
+
+@lru_cache(maxsize=1 << 16)
+def _runner_kind(qname: str, python: bool) -> str | None:
+    for pat, how in (PY_RUNNERS if python else JS_RUNNERS):
+        if name_matches(qname, pat):
             return how
     return None
 
