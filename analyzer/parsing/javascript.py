@@ -14,8 +14,8 @@ import tree_sitter as ts
 import tree_sitter_javascript as tsjs
 import tree_sitter_typescript as tsts
 
-from .scopes import ScopedValues
-from .facts import prune, Arg, Call, FileFacts, Import, StateVar, normalise_module, parse_suppression
+from .scopes import ExtractorBase
+from .facts import prune, Arg, Call, FileFacts, Import, StateVar, normalise_module
 
 FUNCTION_TYPES = {
     "function_declaration", "function_expression", "function", "arrow_function", "method_definition",
@@ -121,7 +121,7 @@ def js_guard(cond: str, in_consequence: bool) -> str:
     return ""
 
 
-class _Extractor(ScopedValues):
+class _Extractor(ExtractorBase):
     FUNCTION_TYPES = frozenset(FUNCTION_TYPES)
     PARAM_FIELDS = ("parameters", "parameter")
     IDENT_CHARS = rb"\w$"
@@ -136,12 +136,6 @@ class _Extractor(ScopedValues):
         self.state_names: dict[str, StateVar] = {}
 
     # ----------------------------------------------------------------- helpers
-    def line_text(self, row: int) -> str:
-        if 0 <= row < len(self.lines):
-            t = self.lines[row].strip()
-            return t if len(t) <= 240 else t[:237] + "..."
-        return ""
-
     def guard_of(self, node: ts.Node, is_import: bool = False) -> str:
         child = node
         n = node.parent
@@ -642,17 +636,6 @@ class _Extractor(ScopedValues):
                         names.append(key.text.decode())
         for nm in names or [""]:
             self.add_call(node, "process.env" + (f".{nm}" if nm else ""), "read", [])
-
-    def on_comment(self, node: ts.Node) -> None:
-        text = node.text.decode("utf-8", "replace")
-        if "cfcompat" not in text:
-            return
-        row = node.start_point[0]
-        line = self.lines[row] if row < len(self.lines) else ""
-        own = line[: node.start_point[1]].strip() == ""
-        sup = parse_suppression(text, row + 1, own)
-        if sup is not None:
-            self.facts.suppressions.append(sup)
 
     def run(self, root: ts.Node, query: ts.Query) -> None:
         cursor = ts.QueryCursor(query)

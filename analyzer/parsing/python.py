@@ -12,8 +12,8 @@ from functools import lru_cache
 import tree_sitter as ts
 import tree_sitter_python as tspy
 
-from .scopes import ScopedValues
-from .facts import prune, Arg, Call, FileFacts, Import, StateVar, parse_suppression
+from .scopes import ExtractorBase
+from .facts import prune, Arg, Call, FileFacts, Import, StateVar
 
 QUERY = """
 (import_statement) @import
@@ -119,7 +119,7 @@ def python_guard(cond: str) -> str:
     return ""
 
 
-class _Extractor(ScopedValues):
+class _Extractor(ExtractorBase):
     FUNCTION_TYPES = frozenset(FUNCTION_TYPES)
 
     def __init__(self, src: bytes, facts: FileFacts):
@@ -131,12 +131,6 @@ class _Extractor(ScopedValues):
         self.state_names: dict[str, StateVar] = {}
         self.global_decls: dict[int, set[str]] = {}
         self.param_types: dict[tuple[int, str], str] = {}   # (function start byte, name) -> qname
-
-    def line_text(self, row: int) -> str:
-        if 0 <= row < len(self.lines):
-            t = self.lines[row].strip()
-            return t if len(t) <= 240 else t[:237] + "..."
-        return ""
 
     def guard_of(self, node: ts.Node) -> str:
         """Why this node may not run in production, from an enclosing `if` (or '' when it always runs)."""
@@ -603,17 +597,6 @@ class _Extractor(ScopedValues):
         key = node.child_by_field_name("subscript")
         args = [self.arg(key)] if key is not None else []
         self.add_call(node, "os.environ[]", "read", args, {})
-
-    def on_comment(self, node: ts.Node) -> None:
-        text = node.text.decode("utf-8", "replace")
-        if "cfcompat" not in text:
-            return
-        row = node.start_point[0]
-        line = self.lines[row] if row < len(self.lines) else ""
-        own = line[: node.start_point[1]].strip() == ""
-        sup = parse_suppression(text, row + 1, own)
-        if sup is not None:
-            self.facts.suppressions.append(sup)
 
     def run(self, root: ts.Node) -> None:
         cursor = ts.QueryCursor(_query())

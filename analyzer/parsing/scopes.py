@@ -1,5 +1,6 @@
-"""What the JavaScript and Python extractors share: values assigned per function scope, and the lines that
-write to module-level state. Each extractor sets FUNCTION_TYPES, PARAM_FIELDS and IDENT_CHARS."""
+"""What the JavaScript and Python extractors share: source lines for snippets, suppression comments, values
+assigned per function scope, and the lines that write to module-level state. Each extractor sets
+FUNCTION_TYPES, PARAM_FIELDS and IDENT_CHARS, and provides `lines` and `facts`."""
 from __future__ import annotations
 
 import re
@@ -7,16 +8,37 @@ from functools import lru_cache
 
 import tree_sitter as ts
 
-from .facts import Arg, StateVar
+from .facts import Arg, FileFacts, StateVar, parse_suppression
 
 
-class ScopedValues:
+class ExtractorBase:
     FUNCTION_TYPES: frozenset[str] = frozenset()
     PARAM_FIELDS: tuple[str, ...] = ("parameters",)
     IDENT_CHARS: bytes = rb"\w"          # characters that continue an identifier ($ too in JavaScript)
 
     values: dict[tuple[int, str], Arg]
     state_names: dict[str, StateVar]
+    lines: list[str]
+    facts: FileFacts
+
+    def line_text(self, row: int) -> str:
+        """The source line at `row` (0-based), stripped and cut to 240 characters: the finding's snippet."""
+        if 0 <= row < len(self.lines):
+            t = self.lines[row].strip()
+            return t if len(t) <= 240 else t[:237] + "..."
+        return ""
+
+    def on_comment(self, node: ts.Node) -> None:
+        """A `cfcompat-ignore` comment becomes a suppression (own line: it covers the next line too)."""
+        text = node.text.decode("utf-8", "replace")
+        if "cfcompat" not in text:
+            return
+        row = node.start_point[0]
+        line = self.lines[row] if row < len(self.lines) else ""
+        own = line[: node.start_point[1]].strip() == ""
+        sup = parse_suppression(text, row + 1, own)
+        if sup is not None:
+            self.facts.suppressions.append(sup)
 
     def scope_key(self, node: ts.Node) -> int:
         """The enclosing function's start byte, or -1 at module level."""
