@@ -630,3 +630,26 @@ def parse_pep508(text: str):
     except InvalidRequirement as exc:
         first = str(exc).splitlines()[0] if str(exc) else "invalid requirement"
         raise ValueError(first) from None
+
+
+def read_package_tables(root: Path, rel: str, res: Parsed):
+    """The `[[package]]` tables of a TOML lockfile (poetry.lock, uv.lock) with their line index, or None after
+    recording why in `res` (unreadable, invalid TOML, `package` not an array) or when there are none.
+    Returns (data, packages, TomlIndex, spans of each [[package]] table)."""
+    try:
+        text = read_text(root, rel)
+    except ReadError as exc:
+        res.error(str(exc))
+        return None
+    data, err = load_toml(text, rel)
+    if err:
+        res.errors.append(err)
+        return None
+    packages = data.get("package")
+    if packages is None:
+        return None
+    if not isinstance(packages, list):
+        res.error(f"invalid {res.kind}: 'package' is not an array of tables")
+        return None
+    idx = TomlIndex(text)
+    return data, packages, idx, idx.array_spans(("package",))

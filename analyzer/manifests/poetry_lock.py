@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import Parsed, ReadError, TomlIndex, load_toml, normalize_pypi, read_text, wheel_verdict
+from ._common import Parsed, normalize_pypi, read_package_tables, wheel_verdict
 from .npm import _Collector
 
 
@@ -22,23 +22,10 @@ def _file_names(files: object) -> list[str]:
 
 def read_poetry_lock(root: Path, rel: str) -> Parsed:
     res = Parsed(rel, "poetry.lock")
-    try:
-        text = read_text(root, rel)
-    except ReadError as exc:
-        res.error(str(exc))
+    lock = read_package_tables(root, rel, res)
+    if lock is None:
         return res
-    data, err = load_toml(text, rel)
-    if err:
-        res.errors.append(err)
-        return res
-    packages = data.get("package")
-    if packages is None:
-        return res
-    if not isinstance(packages, list):
-        res.error("invalid poetry.lock: 'package' is not an array of tables")
-        return res
-    idx = TomlIndex(text)
-    spans = idx.array_spans(("package",))
+    data, packages, idx, spans = lock
     old_files = data.get("metadata", {}).get("files") if isinstance(data.get("metadata"), dict) else None
     old_files = old_files if isinstance(old_files, dict) else {}
     old_norm = {normalize_pypi(str(k)): v for k, v in old_files.items()}

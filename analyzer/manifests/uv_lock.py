@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import Parsed, ReadError, TomlIndex, load_toml, normalize_pypi, read_text, wheel_verdict
+from ._common import Parsed, normalize_pypi, read_package_tables, wheel_verdict
 from .npm import _Collector
 
 
@@ -18,23 +18,10 @@ def _dep_names(items: object) -> list[str]:
 
 def read_uv_lock(root: Path, rel: str) -> Parsed:
     res = Parsed(rel, "uv.lock")
-    try:
-        text = read_text(root, rel)
-    except ReadError as exc:
-        res.error(str(exc))
+    lock = read_package_tables(root, rel, res)
+    if lock is None:
         return res
-    data, err = load_toml(text, rel)
-    if err:
-        res.errors.append(err)
-        return res
-    packages = data.get("package")
-    if packages is None:
-        return res
-    if not isinstance(packages, list):
-        res.error("invalid uv.lock: 'package' is not an array of tables")
-        return res
-    idx = TomlIndex(text)
-    spans = idx.array_spans(("package",))
+    data, packages, idx, spans = lock
     members = set()
     for pkg in packages:
         if isinstance(pkg, dict) and isinstance(pkg.get("source"), dict) and isinstance(pkg.get("name"), str):
