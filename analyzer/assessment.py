@@ -292,14 +292,9 @@ def compatibility(result) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------ rewrite scope
 
 def _symbol_spans(facts) -> dict[str, tuple[int, int]]:
-    """The part of each function we can see: the lines between its first and last call or import."""
-    spans: dict[str, tuple[int, int]] = {}
-    for c in facts.calls:
-        if not c.symbol:
-            continue
-        lo, hi = spans.get(c.symbol, (c.line, c.end_line))
-        spans[c.symbol] = (min(lo, c.line), max(hi, c.end_line))
-    return spans
+    """The part of each function we can see: the lines between its first and last call (every call counts,
+    also those the extraction did not keep; the extractor records them in `FileFacts.spans`)."""
+    return facts.spans
 
 
 def _union(intervals: list[tuple[int, int]]) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 
 from .parsing.facts import Arg, Call, FileFacts, Import, StateVar, Suppression
 
-FORMAT = 4
+FORMAT = 5
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +29,7 @@ def parser_fingerprint() -> str:
     h = hashlib.sha256(str(FORMAT).encode())
     here = Path(__file__).resolve().parent
     for name in ("parsing/facts.py", "parsing/javascript.py", "parsing/python.py", "parsing/scopes.py",
-                 "discovery.py", "cache.py"):
+                 "parsing/relevance.py", "discovery.py", "cache.py"):
         try:
             h.update((here / name).read_bytes())
         except OSError:
@@ -49,9 +49,10 @@ def cache_dir() -> Path:
     return Path(base) / "cfcompat"
 
 
-def file_key(path: str, role: str, data: bytes) -> str:
+def file_key(path: str, role: str, data: bytes, mode: str = "all") -> str:
+    """`mode`: which calls the extraction kept (parsing.relevance.fingerprint of the patterns)."""
     h = hashlib.sha256(parser_fingerprint().encode())
-    h.update(b"\0" + path.encode("utf-8") + b"\0" + role.encode() + b"\0")
+    h.update(b"\0" + path.encode("utf-8") + b"\0" + role.encode() + b"\0" + mode.encode() + b"\0")
     h.update(data)
     return h.hexdigest()
 
@@ -93,8 +94,8 @@ def encode(f: FileFacts) -> str:
                     for i in f.imports],
         "calls": [[c.qname, c.kind, c.line, c.column, c.end_line, c.snippet, [_arg_out(a) for a in c.args],
                    {k: _arg_out(v) for k, v in c.kwargs.items()}, c.top_level, c.symbol, c.guard,
-                   _arg_out(c.receiver)] for c in f.calls],
-        "line_texts": {str(k): v for k, v in f.line_texts.items()},
+                   _arg_out(c.receiver), c.partial] for c in f.calls],
+        "spans": [[k, lo, hi] for k, (lo, hi) in f.spans.items()],
         "suppressions": [[s.line, s.rules, s.reason, s.own_line, s.file_level] for s in f.suppressions],
         "state": [[s.name, s.kind, s.line, s.column, s.snippet, s.ctor, s.writes] for s in f.state],
         "exports": f.exports,
@@ -108,11 +109,11 @@ def decode(text: str) -> FileFacts:
     for m, k, ln, col, snip, names, top, to, guard in d["imports"]:
         f.imports.append(Import(str(m), str(k), int(ln), int(col), str(snip), [str(x) for x in names], bool(top),
                                 bool(to), str(guard)))
-    for q, k, ln, col, end, snip, args, kwargs, top, sym, guard, recv in d["calls"]:
+    for q, k, ln, col, end, snip, args, kwargs, top, sym, guard, recv, part in d["calls"]:
         f.calls.append(Call(str(q), str(k), int(ln), int(col), int(end), str(snip),
                             [_arg_in(a) for a in args], {str(x): _arg_in(v) for x, v in kwargs.items()},  # type: ignore[misc]
-                            bool(top), str(sym), str(guard), _arg_in(recv)))
-    f.line_texts = {int(k): str(v) for k, v in d["line_texts"].items()}
+                            bool(top), str(sym), str(guard), _arg_in(recv), bool(part)))
+    f.spans = {str(k): (int(lo), int(hi)) for k, lo, hi in d["spans"]}
     for ln, rules, reason, own, fl in d["suppressions"]:
         f.suppressions.append(Suppression(int(ln), [str(r) for r in rules], str(reason), bool(own), bool(fl)))
     for name, kind, ln, col, snip, ctor, writes in d["state"]:

@@ -69,10 +69,11 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise _FileTimeout()
 
 
-def parse_file(root: str, src: SourceFile) -> FileFacts:
-    """Facts of one file. Never raises: a problem becomes `FileFacts.error`."""
+def parse_file(root: str, src: SourceFile, keep: tuple[str, ...] | None = None) -> FileFacts:
+    """Facts of one file. Never raises: a problem becomes `FileFacts.error`. `keep`: the call-name patterns
+    that matter (parsing/relevance.py); None keeps every call."""
     data, err = read_source(Path(root), src.path)
-    return parse_bytes(src, data, err)
+    return parse_bytes(src, data, err, keep)
 
 
 def _bounded(fn: Callable[[], FileFacts], src: SourceFile, seconds: float) -> FileFacts:
@@ -95,7 +96,8 @@ def _bounded(fn: Callable[[], FileFacts], src: SourceFile, seconds: float) -> Fi
         signal.signal(signal.SIGALRM, old)
 
 
-def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None) -> FileFacts:
+def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None,
+                keep: tuple[str, ...] | None = None) -> FileFacts:
     facts = FileFacts(path=src.path, language=src.language, role=src.role)
     if data is None:
         facts.error = err
@@ -108,10 +110,10 @@ def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None) -> 
     try:
         if src.language == "python":
             from .parsing.python import extract_python
-            extract_python(data, facts)
+            extract_python(data, facts, keep)
         else:
             from .parsing.javascript import extract_js
-            extract_js(data, facts)
+            extract_js(data, facts, keep)
     except RecursionError:
         facts.error = "nesting too deep to analyse; skipped"
         facts.imports.clear()
@@ -123,9 +125,9 @@ def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None) -> 
     return facts
 
 
-def _parse_chunk(args: tuple[str, list[SourceFile], float]) -> list[FileFacts]:
-    root, chunk, seconds = args
-    return [_bounded(lambda s=s: parse_file(root, s), s, seconds) for s in chunk]
+def _parse_chunk(args: tuple[str, list[SourceFile], float, tuple[str, ...] | None]) -> list[FileFacts]:
+    root, chunk, seconds, keep = args
+    return [_bounded(lambda s=s: parse_file(root, s, keep), s, seconds) for s in chunk]
 
 
 def _not_scanned(s: SourceFile, limit: float) -> FileFacts:
@@ -135,19 +137,22 @@ def _not_scanned(s: SourceFile, limit: float) -> FileFacts:
 
 
 def parse_all(root: Path, sources: list[SourceFile], jobs: int,
-              progress: Callable[[int, int], None] | None = None, use_cache: bool = False) -> list[FileFacts]:
+              progress: Callable[[int, int], None] | None = None, use_cache: bool = False,
+              keep: tuple[str, ...] | None = None) -> list[FileFacts]:
     if not use_cache:
-        return _parse_all(root, sources, jobs, progress)
+        return _parse_all(root, sources, jobs, progress, keep)
     from .cache import FactCache, file_key
+    from .parsing.relevance import fingerprint as keep_fingerprint
     cache = FactCache()
     keyed: dict[str, str] = {}
     errors: list[FileFacts] = []
+    mode = keep_fingerprint(keep)
     for s in sources:
         data, err = read_source(root, s.path)
         if data is None:
             errors.append(parse_bytes(s, None, err))
         else:
-            keyed[s.path] = file_key(s.path, s.role, data)
+            keyed[s.path] = file_key(s.path, s.role, data, mode)
     hits = cache.get_many(sorted(set(keyed.values())))
     out: list[FileFacts] = list(errors)
     misses: list[SourceFile] = []
@@ -162,7 +167,8 @@ def parse_all(root: Path, sources: list[SourceFile], jobs: int,
             misses.append(s)
     cache.hits, cache.misses = len(out) - len(errors), len(misses)
     done0 = len(out)
-    fresh = _parse_all(root, misses, jobs, (lambda d, t: progress(done0 + d, len(sources))) if progress else None)
+    fresh = _parse_all(root, misses, jobs, (lambda d, t: progress(done0 + d, len(sources))) if progress else None,
+                       keep)
     for f in fresh:
         k = keyed.get(f.path)
         if k is not None and f.error is None:
@@ -181,7 +187,8 @@ DEADLINE: dict[str, float] = {}   # {"at": monotonic deadline, "limit": seconds}
 
 
 def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
-               progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
+               progress: Callable[[int, int], None] | None = None,
+               keep: tuple[str, ...] | None = None) -> list[FileFacts]:
     import time
     jobs = jobs or os.cpu_count() or 1
     total = len(sources)
@@ -192,12 +199,12 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
             if at is not None and time.monotonic() > at:
                 out.append(_not_scanned(s, limit))
                 continue
-            out.append(_bounded(lambda s=s: parse_file(str(root), s), s, FILE_SECONDS))
+            out.append(_bounded(lambda s=s: parse_file(str(root), s, keep), s, FILE_SECONDS))
             if progress:
                 progress(i, total)
         return out
     size = max(16, min(256, total // (jobs * 8) or 16))
-    chunks = [(str(root), sources[i:i + size], FILE_SECONDS) for i in range(0, total, size)]
+    chunks = [(str(root), sources[i:i + size], FILE_SECONDS, keep) for i in range(0, total, size)]
     out = []
     done = 0
     pool = ProcessPoolExecutor(max_workers=jobs)
@@ -208,7 +215,7 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
             try:
                 res = fut.result(timeout=remaining)
             except Exception:   # the deadline passed (or a worker died): the chunk is reported, not lost
-                res = [_not_scanned(s, limit) if at is not None else parse_file(str(root), s) for s in chunk[1]]
+                res = [_not_scanned(s, limit) if at is not None else parse_file(str(root), s, keep) for s in chunk[1]]
             out.extend(res)
             done += len(res)
             if progress:
@@ -741,8 +748,10 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     DEADLINE.clear()
     if options.max_seconds:
         DEADLINE.update(at=time.monotonic() + options.max_seconds, limit=options.max_seconds)
+    from .parsing.relevance import keep_patterns, keeper
+    keep = None if os.environ.get("CFCOMPAT_KEEP_ALL_CALLS") else keep_patterns()
     try:
-        files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache)
+        files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache, keep)
     finally:
         DEADLINE.clear()
     for f in files:
@@ -753,6 +762,16 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     errors += dep_errors
     from .graph import build_graph, classify, find_entries, link_modules
     link_modules(files, disc.root, extras.get("projects") or [], disc.other_files)
+    if keep is not None:
+        # a partial call that linking renamed into a name that matters: extract its file again, keeping all
+        matters = keeper(keep)
+        again = {f.path for f in files for c in f.calls if c.partial and matters(c.qname)}
+        if again:
+            by_src = {s.path: s for s in disc.sources}
+            redo = parse_all(disc.root, [by_src[p] for p in sorted(again)], 1, None, use_cache, None)
+            fresh = {f.path: f for f in redo}
+            files = [fresh.get(f.path, f) for f in files]
+            link_modules(files, disc.root, extras.get("projects") or [], disc.other_files, only=again)
     mains = [settings.main] if settings.main else []
     for sub, st in scoped.items():
         if st.main:

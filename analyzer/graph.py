@@ -344,7 +344,8 @@ def classify(files: list[FileFacts], graph: nx.DiGraph, entries: dict[str, list[
     return ContextResult(contexts, graph, entries, "entry points")
 
 
-def link_modules(files: list[FileFacts], root: Path, projects: list[Any], other_files: list[str]) -> int:
+def link_modules(files: list[FileFacts], root: Path, projects: list[Any], other_files: list[str],
+                 only: set[str] | None = None) -> int:
     """Cross-module names: a call made through a name imported from a local module gets the qualified name
     that name has in its module (`from .celery_app import app; @app.task` -> `celery.Celery().task`;
     `const app = require('./app'); app.listen()` -> `express().listen`). Returns how many calls changed."""
@@ -403,6 +404,8 @@ def link_modules(files: list[FileFacts], root: Path, projects: list[Any], other_
         return q
 
     for f in files:
+        if only is not None and f.path not in only:
+            continue
         for c in f.calls:
             if c.kind in ("pattern", "read"):
                 continue

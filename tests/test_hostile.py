@@ -135,9 +135,9 @@ def test_overall_time_bound_gives_partial_results(tmp_path: Path, monkeypatch):
     import time
     real = engine.parse_file
 
-    def slow(root, src):
+    def slow(root, src, keep=None):
         time.sleep(0.3)
-        return real(root, src)
+        return real(root, src, keep)
 
     monkeypatch.setattr(engine, "parse_file", slow)
     doc = document(scan(tmp_path, ScanOptions(jobs=1, use_cache=False, max_seconds=0.5)))
@@ -152,11 +152,11 @@ def test_per_file_time_bound(tmp_path: Path, monkeypatch):
     from cfcompat.analyzer.parsing import javascript
     real = javascript.extract_js
 
-    def stuck(src, facts):
+    def stuck(src, facts, keep=None):
         if facts.path == "b.js":
             while True:
                 pass
-        return real(src, facts)
+        return real(src, facts, keep)
 
     monkeypatch.setattr(javascript, "extract_js", stuck)
     monkeypatch.setattr(engine, "FILE_SECONDS", 0.5)

@@ -32,6 +32,7 @@ class Call:
     symbol: str = ""            # enclosing function / class path, e.g. "Store.save"
     guard: str = ""             # why this code may not run on the target (filled by the guard pass)
     receiver: Arg | None = None  # for `obj.method(...)`: the object, reduced like an argument
+    partial: bool = False       # name and place only (see parsing/relevance.py): linking may still rename it
 
 
 @dataclass
@@ -94,7 +95,7 @@ class FileFacts:
     calls: list[Call] = field(default_factory=list)
     error: str | None = None    # set when the file could not be read or parsed at all
     parse_errors: int = 0       # syntax error nodes tree-sitter recovered from
-    line_texts: dict[int, str] = field(default_factory=dict)   # only lines that carry facts or suppressions
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)   # function -> (first, last) line of its calls
     suppressions: list[Suppression] = field(default_factory=list)
     state: list[StateVar] = field(default_factory=list)
     exports: dict[str, str] = field(default_factory=dict)   # exported name -> qualified name ('default')

@@ -14,6 +14,7 @@ import tree_sitter as ts
 import tree_sitter_javascript as tsjs
 import tree_sitter_typescript as tsts
 
+from .relevance import Keep, keeper, node_builtins
 from .scopes import ExtractorBase
 from .facts import prune, Arg, Call, FileFacts, Import, StateVar, normalise_module
 
@@ -61,9 +62,16 @@ def _language(dialect: str) -> ts.Language:
     return ts.Language(tsjs.language())
 
 
+CONTAINERS = ("fn", "cls", "if", "tern", "try")
+
+
 @lru_cache(maxsize=None)
 def _query(dialect: str) -> ts.Query:
-    return ts.Query(_language(dialect), QUERY_COMMON)
+    lang = _language(dialect)
+    fns = " ".join(f"({t})" for t in sorted(FUNCTION_TYPES) if lang.id_for_node_kind(t, True))
+    classes = " ".join(f"({t})" for t in sorted(CLASS_TYPES) if lang.id_for_node_kind(t, True))
+    containers = f"[{fns}] @fn\n[{classes}] @cls\n(if_statement) @if\n(ternary_expression) @tern\n(try_statement) @try\n"
+    return ts.Query(lang, QUERY_COMMON + containers)
 
 
 @lru_cache(maxsize=None)
@@ -125,73 +133,59 @@ class _Extractor(ExtractorBase):
     FUNCTION_TYPES = frozenset(FUNCTION_TYPES)
     PARAM_FIELDS = ("parameters", "parameter")
     IDENT_CHARS = rb"\w$"
+    ENV_ROOTS = ("process",)
+    ENV_QNAMES = ("process",)
 
-    def __init__(self, src: bytes, facts: FileFacts):
+    def __init__(self, src: bytes, facts: FileFacts, keep: Keep | None = None):
         self.src = src
         self.facts = facts
+        self.keep = keep if keep is not None and not keep.all else None   # None: keep every call
+        self.link_specs: set[str] = set()   # imported package specifiers a workspace / tsconfig could map locally
         self.lines = src.decode("utf-8", "replace").splitlines()
         self.bindings: dict[str, str] = {}
         # const NAME = <value>, per function scope: what a later argument `NAME` stands for
-        self.values: dict[tuple[int, str], Arg] = {}
+        self.values: dict = {}
         self.state_names: dict[str, StateVar] = {}
+        self.recording = False    # False in the bindings pass, True in the facts pass
+        self.reset_stack()
 
-    # ----------------------------------------------------------------- helpers
-    def guard_of(self, node: ts.Node, is_import: bool = False) -> str:
-        child = node
-        n = node.parent
-        while n is not None:
-            if n.type == "if_statement":
-                cond = n.child_by_field_name("condition")
-                cons = n.child_by_field_name("consequence")
-                alt = n.child_by_field_name("alternative")
-                if cond is not None:
-                    ctext = cond.text.decode("utf-8", "replace")
-                    if cons is not None and cons.start_byte <= child.start_byte < cons.end_byte:
-                        g = js_guard(ctext, True)
-                        if g:
-                            return g
-                    elif alt is not None and alt.start_byte <= child.start_byte < alt.end_byte:
-                        g = js_guard(ctext, False)
-                        if g:
-                            return g
-            elif n.type == "ternary_expression":
-                cond = n.child_by_field_name("condition")
-                cons = n.child_by_field_name("consequence")
-                if cond is not None and cons is not None and cons.start_byte <= child.start_byte < cons.end_byte:
-                    g = js_guard(cond.text.decode("utf-8", "replace"), True)
-                    if g:
-                        return g
-            elif n.type == "try_statement" and is_import:
-                body = n.child_by_field_name("body")
-                if body is not None and body.start_byte <= child.start_byte < body.end_byte and \
-                        n.child_by_field_name("handler") is not None:
-                    return "optional require inside try/catch: the code has a fallback when the module is missing"
-            elif n.type in FUNCTION_TYPES:
-                pass
-            child = n
-            n = n.parent
-        return ""
-
-    def enclosing(self, node: ts.Node) -> tuple[bool, str]:
-        """(top_level, symbol path) for a node."""
-        top = True
-        names: list[str] = []
-        n = node.parent
-        while n is not None:
-            t = n.type
-            if t in FUNCTION_TYPES:
-                top = False
-                nm = n.child_by_field_name("name")
-                if nm is None and n.parent is not None and n.parent.type == "variable_declarator":
-                    nm = n.parent.child_by_field_name("name")
-                if nm is None and n.parent is not None and n.parent.type == "pair":
-                    nm = n.parent.child_by_field_name("key")
-                names.append(nm.text.decode("utf-8", "replace") if nm is not None else "<anonymous>")
-            elif t in CLASS_TYPES:
-                nm = n.child_by_field_name("name")
-                names.append(nm.text.decode("utf-8", "replace") if nm is not None else "<class>")
-            n = n.parent
-        return top, ".".join(reversed(names))
+    # ----------------------------------------------------------------- containers
+    def push_container(self, cap: str, node: ts.Node) -> None:
+        """A function, class, `if`, `?:` or `try` starts: it encloses what follows until its end byte."""
+        if cap == "fn":
+            nm = node.child_by_field_name("name")
+            if nm is None:
+                parent = node.parent
+                if parent is not None and parent.type == "variable_declarator":
+                    nm = parent.child_by_field_name("name")
+                elif parent is not None and parent.type == "pair":
+                    nm = parent.child_by_field_name("key")
+            self.push_frame(node, True, nm.text.decode("utf-8", "replace") if nm is not None else "<anonymous>")
+        elif cap == "cls":
+            nm = node.child_by_field_name("name")
+            self.push_frame(node, False, nm.text.decode("utf-8", "replace") if nm is not None else "<class>")
+        elif not self.recording:
+            return   # guards only matter to the facts pass
+        elif cap == "if":
+            cond = node.child_by_field_name("condition")
+            if cond is not None:
+                ctext = cond.text.decode("utf-8", "replace")
+                cons = node.child_by_field_name("consequence")
+                if cons is not None:
+                    self.push_guard(cons, js_guard(ctext, True))
+                alt = node.child_by_field_name("alternative")
+                if alt is not None:
+                    self.push_guard(alt, js_guard(ctext, False))
+        elif cap == "tern":
+            cond = node.child_by_field_name("condition")
+            cons = node.child_by_field_name("consequence")
+            if cond is not None and cons is not None:
+                self.push_guard(cons, js_guard(cond.text.decode("utf-8", "replace"), True))
+        elif cap == "try":
+            body = node.child_by_field_name("body")
+            if body is not None and node.child_by_field_name("handler") is not None:
+                self.push_guard(body, "optional require inside try/catch: the code has a fallback when the module "
+                                      "is missing", imports_only=True)
 
     @staticmethod
     def normalise(q: str) -> str:
@@ -264,11 +258,14 @@ class _Extractor(ExtractorBase):
         if args is None or not args.named_children:
             return None
         a = args.named_children[0]
+        mod = None
         if a.type == "string":
-            return normalise_module(_string_value(a))
-        if a.type == "template_string" and not any(c.type == "template_substitution" for c in a.named_children):
-            return normalise_module(a.text.decode("utf-8", "replace").strip("`"))
-        return None
+            mod = normalise_module(_string_value(a))
+        elif a.type == "template_string" and not any(c.type == "template_substitution" for c in a.named_children):
+            mod = normalise_module(a.text.decode("utf-8", "replace").strip("`"))
+        if mod is not None:
+            self.note_spec(mod)
+        return mod
 
     def arg(self, node: ts.Node, depth: int = 0) -> Arg:
         t = node.type
@@ -341,13 +338,15 @@ class _Extractor(ExtractorBase):
         return Arg("other", None, short)
 
     def add_import(self, node: ts.Node, module: str, kind: str, names: list[str], type_only: bool = False) -> None:
+        self.note_spec(module)
+        if not self.recording:
+            return
         top, _ = self.enclosing(node)
         row = node.start_point[0]
         self.facts.imports.append(Import(
             module=module, kind=kind, line=row + 1, column=node.start_point[1] + 1,
             snippet=self.line_text(row), names=names, top_level=top, type_only=type_only,
             guard=self.guard_of(node, is_import=True)))
-        self.facts.line_texts[row + 1] = self.line_text(row)
 
     def add_call(self, node: ts.Node, qname: str, kind: str, args: list[Arg]) -> None:
         top, symbol = self.enclosing(node)
@@ -355,7 +354,27 @@ class _Extractor(ExtractorBase):
         self.facts.calls.append(Call(
             qname=qname, kind=kind, line=row + 1, column=node.start_point[1] + 1, end_line=node.end_point[0] + 1,
             snippet=self.line_text(row), args=args, top_level=top, symbol=symbol, guard=self.guard_of(node)))
-        self.facts.line_texts[row + 1] = self.line_text(row)
+        self.note_span(node, symbol)
+
+    def linkable(self, q: str) -> bool:
+        """Could cross-module linking still rename this call (a name from a local or workspace module)?"""
+        if q.startswith((".", "/", "@")):
+            return True
+        specs = self.link_specs
+        if not specs:
+            return False
+        i = 0
+        while True:
+            j = min((k for k in (q.find(".", i), q.find("(", i)) if k >= 0), default=-1)
+            if j < 0:
+                return q in specs
+            if q[:j] in specs:
+                return True
+            i = j + 1
+
+    def note_spec(self, mod: str) -> None:
+        if not mod.startswith((".", "/")) and mod not in node_builtins():
+            self.link_specs.add(mod)
 
     # ----------------------------------------------------------------- node handlers
     def on_import(self, node: ts.Node) -> None:
@@ -505,7 +524,7 @@ class _Extractor(ExtractorBase):
             return
         self.record_state(node, name, value)
         if name.type == "identifier":
-            self.values[(self.scope_key(node), name.text.decode())] = prune(self.arg(value))
+            self.assign((self.scope_key(node), name.text.decode()), value)
         q = self.resolve(value)
         if q is None or q.startswith("~"):
             if name.type == "identifier":
@@ -528,21 +547,28 @@ class _Extractor(ExtractorBase):
         q = self.resolve(fn)
         if q is None:
             return
-        if fn.type == "identifier" and q == fn.text.decode() and q not in self.bindings:
-            pass  # bare global / local function name
+        if self.keep is not None and not self.keep(q) and not self.mentions_env(args_node):
+            self.skip_call(node, q, "call", self.linkable(q))
+            if fn.type == "member_expression":
+                self.note_mutation(fn, q, args_node, node)
+            return
         args = [self.arg(c) for c in (args_node.named_children if args_node is not None else []) if c.type != "comment"]
         self.add_call(node, q, "call", args)
         if fn.type == "member_expression":
-            prop = fn.child_by_field_name("property")
-            if prop is not None and prop.text.decode() in MUTATORS:
-                obj = fn.child_by_field_name("object")
-                if obj is not None and obj.type == "identifier":
-                    self.note_write(obj, node)
-            if q.startswith("Object.assign") and args_node is not None and args_node.named_children:
-                self.note_write(args_node.named_children[0], node)
+            self.note_mutation(fn, q, args_node, node)
             obj = fn.child_by_field_name("object")
             if obj is not None:
                 self.facts.calls[-1].receiver = self.arg(obj)
+
+    def note_mutation(self, fn: ts.Node, q: str, args_node: ts.Node | None, node: ts.Node) -> None:
+        """`cache.set(k, v)`, `list.push(x)`, `Object.assign(state, ...)`: a write to module state."""
+        prop = fn.child_by_field_name("property")
+        if prop is not None and prop.text.decode() in MUTATORS:
+            obj = fn.child_by_field_name("object")
+            if obj is not None and obj.type == "identifier":
+                self.note_write(obj, node)
+        if q.startswith("Object.assign") and args_node is not None and args_node.named_children:
+            self.note_write(args_node.named_children[0], node)
 
     def on_new(self, node: ts.Node) -> None:
         ctor = node.child_by_field_name("constructor")
@@ -550,6 +576,9 @@ class _Extractor(ExtractorBase):
         if q is None:
             return
         args_node = node.child_by_field_name("arguments")
+        if self.keep is not None and not self.keep(q) and not self.mentions_env(args_node):
+            self.skip_call(node, q, "new", self.linkable(q))
+            return
         args = [self.arg(c) for c in (args_node.named_children if args_node is not None else []) if c.type != "comment"]
         self.add_call(node, q, "new", args)
 
@@ -639,16 +668,20 @@ class _Extractor(ExtractorBase):
 
     def run(self, root: ts.Node, query: ts.Query) -> None:
         cursor = ts.QueryCursor(query)
-        items: list[tuple[int, int, str, ts.Node]] = []
+        items: list[tuple[int, int, int, str, ts.Node]] = []
         for _, caps in cursor.matches(root):
             for cap, nodes in caps.items():
+                rank = 0 if cap in CONTAINERS else 1
                 for n in nodes:
-                    items.append((n.start_byte, -n.end_byte, cap, n))
-        items.sort(key=lambda x: (x[0], x[1], x[2]))
+                    items.append((n.start_byte, -n.end_byte, rank, cap, n))
+        items.sort(key=lambda x: x[:4])
         # bindings first (in document order), then facts: a module alias declared below its first use in a
         # hoisted function still resolves.
-        for _, _, cap, n in items:
-            if cap == "import":
+        for start, _, rank, cap, n in items:
+            self.enter(start)
+            if rank == 0:
+                self.push_container(cap, n)
+            elif cap == "import":
                 self.on_import(n)
             elif cap == "decl":
                 self.on_decl(n, "name", "value")
@@ -656,10 +689,14 @@ class _Extractor(ExtractorBase):
                 self.on_decl(n, "left", "right")
             elif cap == "massign" and n.type == "assignment_expression":
                 self.on_this_assign(n)
-        self.facts.imports.clear()
-        self.facts.calls.clear()
-        for _, _, cap, n in items:
-            if cap == "import":
+        self.reset_stack()
+        self.recording = True
+        self.learn_env_aliases()
+        for start, _, rank, cap, n in items:
+            self.enter(start)
+            if rank == 0:
+                self.push_container(cap, n)
+            elif cap == "import":
                 self.on_import(n)
             elif cap == "reexport":
                 self.on_reexport(n)
@@ -679,13 +716,14 @@ class _Extractor(ExtractorBase):
                 self.on_export(n)
 
 
-def extract_js(src: bytes, facts: FileFacts) -> FileFacts:
+def extract_js(src: bytes, facts: FileFacts, keep: tuple[str, ...] | None = None) -> FileFacts:
+    """Facts of one JavaScript / TypeScript file; `keep`: the call-name patterns that matter (None: all)."""
     dialect = dialect_for(facts.path)
     tree = _parser(dialect).parse(src)
     root = tree.root_node
     if root.has_error:
         facts.parse_errors = _count_errors(root, dialect)
-    ex = _Extractor(src, facts)
+    ex = _Extractor(src, facts, keeper(keep))
     ex.run(root, _query(dialect))
     return facts
 

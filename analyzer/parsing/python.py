@@ -12,6 +12,7 @@ from functools import lru_cache
 import tree_sitter as ts
 import tree_sitter_python as tspy
 
+from .relevance import PY_STDLIB, Keep, keeper
 from .scopes import ExtractorBase
 from .facts import prune, Arg, Call, FileFacts, Import, StateVar
 
@@ -33,7 +34,12 @@ QUERY = """
 (decorated_definition definition: (function_definition name: (identifier))) @decdef
 (typed_parameter) @tparam
 (typed_default_parameter) @tparam
+[(function_definition) (lambda)] @fn
+(class_definition) @cls
+(if_statement) @if
+(try_statement) @try
 """
+CONTAINERS = ("fn", "cls", "if", "try")
 MUTATORS = {"append", "add", "update", "pop", "popitem", "setdefault", "extend", "clear", "remove", "insert",
             "discard", "__setitem__", "appendleft", "sort", "reverse"}
 STATE_CTORS = {"dict": "dict", "list": "list", "set": "set", "collections.defaultdict": "dict",
@@ -121,70 +127,72 @@ def python_guard(cond: str) -> str:
 
 class _Extractor(ExtractorBase):
     FUNCTION_TYPES = frozenset(FUNCTION_TYPES)
+    ENV_ROOTS = ("environ",)
+    ENV_QNAMES = ("os.environ",)
 
-    def __init__(self, src: bytes, facts: FileFacts):
+    def __init__(self, src: bytes, facts: FileFacts, keep: Keep | None = None):
         self.src = src
         self.facts = facts
+        self.keep = keep if keep is not None and not keep.all else None   # None: keep every call
+        self.import_roots: set[str] = set()   # top-level names of non-stdlib absolute imports
         self.lines = src.decode("utf-8", "replace").splitlines()
         self.bindings: dict[str, str] = {}
-        self.values: dict[tuple[int, str], Arg] = {}
+        self.values: dict = {}
         self.state_names: dict[str, StateVar] = {}
         self.global_decls: dict[int, set[str]] = {}
         self.param_types: dict[tuple[int, str], str] = {}   # (function start byte, name) -> qname
+        self.decorator_calls: set[tuple[int, int]] = set()   # byte ranges of `@deco(...)` calls
+        self.recording = False    # True in the facts pass
+        self.reset_stack()
 
-    def guard_of(self, node: ts.Node) -> str:
-        """Why this node may not run in production, from an enclosing `if` (or '' when it always runs)."""
-        child = node
-        n = node.parent
-        while n is not None:
-            if n.type == "if_statement":
-                cond = n.child_by_field_name("condition")
-                cons = n.child_by_field_name("consequence")
-                if cond is not None and cons is not None and cons.start_byte <= child.start_byte < cons.end_byte:
-                    g = python_guard(cond.text.decode("utf-8", "replace"))
-                    if g:
-                        return g
-            elif n.type == "try_statement" and self._catches_import_error(n, child):
-                return "optional import inside `try/except ImportError`: the code has a fallback when it is missing"
-            elif n.type == "function_definition" and n.parent is not None and n.parent.type == "decorated_definition":
-                for dec in n.parent.named_children:
-                    if dec.type != "decorator" or not dec.named_children:
-                        continue
-                    expr = dec.named_children[0]
-                    target = expr.child_by_field_name("function") if expr.type == "call" else expr
-                    q = self.resolve(target) or ""
-                    if CLI_DECORATOR.search(q):
-                        return (f"inside a command-line command (`@{q.split('.')[-1]}`), which runs from a "
-                                "terminal, not in the deployed Worker")
-            child = n
-            n = n.parent
+    # ----------------------------------------------------------------- containers
+    def push_container(self, cap: str, node: ts.Node) -> None:
+        """A function, lambda, class, `if` or `try` starts: it encloses what follows until its end byte."""
+        if cap == "fn":
+            nm = node.child_by_field_name("name")
+            self.push_frame(node, True, nm.text.decode() if nm is not None else "<lambda>")
+            if self.recording and node.type == "function_definition":
+                self.push_guard(node, self._cli_guard(node))
+        elif cap == "cls":
+            nm = node.child_by_field_name("name")
+            self.push_frame(node, False, nm.text.decode() if nm is not None else "<class>")
+        elif not self.recording:
+            return   # guards only matter to the facts pass
+        elif cap == "if":
+            cond = node.child_by_field_name("condition")
+            cons = node.child_by_field_name("consequence")
+            if cond is not None and cons is not None:
+                self.push_guard(cons, python_guard(cond.text.decode("utf-8", "replace")))
+        elif cap == "try":
+            body = node.child_by_field_name("body")
+            if body is not None and self._catches_import_error(node):
+                self.push_guard(body, "optional import inside `try/except ImportError`: the code has a fallback "
+                                      "when it is missing")
+
+    def _cli_guard(self, fn: ts.Node) -> str:
+        """A function decorated as a command-line command (click, typer, app.cli) never runs in the Worker."""
+        parent = fn.parent
+        if parent is None or parent.type != "decorated_definition":
+            return ""
+        for dec in parent.named_children:
+            if dec.type != "decorator" or not dec.named_children:
+                continue
+            expr = dec.named_children[0]
+            target = expr.child_by_field_name("function") if expr.type == "call" else expr
+            q = self.resolve(target) or ""
+            if CLI_DECORATOR.search(q):
+                return (f"inside a command-line command (`@{q.split('.')[-1]}`), which runs from a "
+                        "terminal, not in the deployed Worker")
         return ""
 
-    def _catches_import_error(self, try_node: ts.Node, child: ts.Node) -> bool:
-        body = try_node.child_by_field_name("body")
-        if body is None or child != body:
-            return False
+    @staticmethod
+    def _catches_import_error(try_node: ts.Node) -> bool:
         for clause in try_node.named_children:
             if clause.type == "except_clause":
                 text = clause.text.split(b":", 1)[0]
                 if b"ImportError" in text or b"ModuleNotFoundError" in text:
                     return True
         return False
-
-    def enclosing(self, node: ts.Node) -> tuple[bool, str]:
-        top = True
-        names: list[str] = []
-        n = node.parent
-        while n is not None:
-            if n.type in FUNCTION_TYPES:
-                top = False
-                nm = n.child_by_field_name("name")
-                names.append(nm.text.decode() if nm is not None else "<lambda>")
-            elif n.type == "class_definition":
-                nm = n.child_by_field_name("name")
-                names.append(nm.text.decode() if nm is not None else "<class>")
-            n = n.parent
-        return top, ".".join(reversed(names))
 
     def resolve(self, node: ts.Node | None, depth: int = 0) -> str | None:
         if node is None or depth > 40:
@@ -193,13 +201,11 @@ class _Extractor(ExtractorBase):
         if t == "identifier":
             name = node.text.decode("utf-8", "replace")
             if self.param_types:
-                n = node.parent
-                while n is not None:
-                    if n.type == "function_definition":
-                        typed = self.param_types.get((n.start_byte, name))
+                for fr in reversed(self.fns):
+                    if fr.node.type == "function_definition":
+                        typed = self.param_types.get((fr.start, name))
                         if typed is not None:
                             return typed
-                    n = n.parent
             return self.bindings.get(name, name)
         if t == "attribute":
             objn = node.child_by_field_name("object")
@@ -253,7 +259,7 @@ class _Extractor(ExtractorBase):
             obj = node.child_by_field_name("object" if t == "attribute" else "value")
             if t == "attribute" and obj is not None and obj.type == "identifier" and obj.text == b"self":
                 attr = node.child_by_field_name("attribute")
-                known = self.values.get((-1, f"self.{attr.text.decode()}")) if attr is not None else None
+                known = self.value((-1, f"self.{attr.text.decode()}")) if attr is not None else None
                 if known is not None:
                     return Arg("identifier", self.resolve(node), short, bound=known)
             bound = self.arg(obj, depth + 1) if obj is not None and depth < 8 else None
@@ -305,7 +311,6 @@ class _Extractor(ExtractorBase):
         self.facts.imports.append(Import(module=module, kind=kind, line=row + 1, column=node.start_point[1] + 1,
                                          snippet=self.line_text(row), names=names, top_level=top,
                                          guard=self.guard_of(node)))
-        self.facts.line_texts[row + 1] = self.line_text(row)
 
     def add_call(self, node: ts.Node, qname: str, kind: str, args: list[Arg], kwargs: dict[str, Arg]) -> None:
         top, symbol = self.enclosing(node)
@@ -313,13 +318,23 @@ class _Extractor(ExtractorBase):
         self.facts.calls.append(Call(qname=qname, kind=kind, line=row + 1, column=node.start_point[1] + 1,
                                      end_line=node.end_point[0] + 1, snippet=self.line_text(row), args=args,
                                      kwargs=kwargs, top_level=top, symbol=symbol, guard=self.guard_of(node)))
-        self.facts.line_texts[row + 1] = self.line_text(row)
+        self.note_span(node, symbol)
+
+    def linkable(self, q: str) -> bool:
+        """Could cross-module linking still rename this call (a name from a relative or non-stdlib import)?"""
+        return q.startswith(".") or q.split(".", 1)[0] in self.import_roots
+
+    def note_module(self, mod: str) -> None:
+        root = mod.split(".", 1)[0]
+        if root and root not in PY_STDLIB:
+            self.import_roots.add(root)
 
     # ----------------------------------------------------------------- handlers
     def on_import(self, node: ts.Node, record: bool) -> None:
         for ch in node.named_children:
             if ch.type == "dotted_name":
                 mod = ch.text.decode()
+                self.note_module(mod)
                 self.bindings[mod.split(".")[0]] = mod.split(".")[0]
                 if record:
                     self.add_import(node, mod, "import", [])
@@ -329,6 +344,7 @@ class _Extractor(ExtractorBase):
                 if name is None or alias is None:
                     continue
                 mod = name.text.decode()
+                self.note_module(mod)
                 self.bindings[alias.text.decode()] = mod
                 if record:
                     self.add_import(node, mod, "import", [])
@@ -338,6 +354,7 @@ class _Extractor(ExtractorBase):
         if modnode is None:
             return
         mod = modnode.text.decode()
+        self.note_module(mod)
         names: list[str] = []
         for ch in node.children_by_field_name("name"):
             if ch.type == "dotted_name":
@@ -395,12 +412,9 @@ class _Extractor(ExtractorBase):
         self.note_write(left, node)
 
     def globals_in(self, node: ts.Node) -> set[str]:
-        n = node.parent
-        while n is not None and n.type not in FUNCTION_TYPES:
-            n = n.parent
-        if n is None:
+        if not self.fns:
             return set()
-        return self.global_decls.get(n.start_byte, set())
+        return self.global_decls.get(self.fns[-1].start, set())
 
     def on_global(self, node: ts.Node) -> None:
         n = node.parent
@@ -423,7 +437,7 @@ class _Extractor(ExtractorBase):
                 q = self.resolve(right)
                 if q and not q.startswith(("~", "self.")):
                     self.bindings[key] = q
-                self.values[(-1, key)] = prune(self.arg(right))
+                self.assign((-1, key), right)
         if left is not None and left.type in ("subscript", "attribute"):
             self.note_write(left, node)
             return
@@ -434,7 +448,7 @@ class _Extractor(ExtractorBase):
         self.record_state(node, left, right)
         q = self.resolve(right)
         name = left.text.decode()
-        self.values[(self.scope_key(node), name)] = prune(self.arg(right))
+        self.assign((self.scope_key(node), name), right)
         if q is None:
             self.bindings.pop(name, None)
         else:
@@ -472,7 +486,7 @@ class _Extractor(ExtractorBase):
         return args, kwargs
 
     def on_call(self, node: ts.Node) -> None:
-        if node.parent is not None and node.parent.type == "decorator":
+        if (node.start_byte, node.end_byte) in self.decorator_calls:
             return  # recorded once, as the decorator
         fn = node.child_by_field_name("function")
         q = self.resolve(fn)
@@ -496,28 +510,41 @@ class _Extractor(ExtractorBase):
             if root is not None and root.type == "identifier" and root.text.decode() == "self" and \
                     q.startswith("self."):
                 q = "~" + q
+        if self.keep is not None and not self.keep(q) and not self.mentions_env(node.child_by_field_name("arguments")):
+            self.skip_call(node, q, "call", self.linkable(q))
+            if fn is not None and fn.type == "attribute":
+                self.note_mutation(fn, node)
+            return
         args, kwargs = self.call_args(node)
         self.add_call(node, q, "call", args, kwargs)
         if fn is not None and fn.type == "attribute":
-            attr = fn.child_by_field_name("attribute")
-            if attr is not None and attr.text.decode() in MUTATORS:
-                self.note_write(fn.child_by_field_name("object"), node)
+            self.note_mutation(fn, node)
             obj = fn.child_by_field_name("object")
             if obj is not None:
                 self.facts.calls[-1].receiver = self.arg(obj)
+
+    def note_mutation(self, fn: ts.Node, node: ts.Node) -> None:
+        attr = fn.child_by_field_name("attribute")
+        if attr is not None and attr.text.decode() in MUTATORS:
+            self.note_write(fn.child_by_field_name("object"), node)
 
     def on_decorator(self, node: ts.Node) -> None:
         expr = node.named_children[0] if node.named_children else None
         if expr is None:
             return
         if expr.type == "call":
+            self.decorator_calls.add((expr.start_byte, expr.end_byte))
             q = self.resolve(expr.child_by_field_name("function"))
-            args, kwargs = self.call_args(expr)
         else:
             q = self.resolve(expr)
-            args, kwargs = [], {}
-        if q is not None:
-            self.add_call(node, q, "decorator", args, kwargs)
+        if q is None:
+            return
+        if self.keep is not None and not self.keep(q) and \
+                not (expr.type == "call" and self.mentions_env(expr.child_by_field_name("arguments"))):
+            self.skip_call(node, q, "decorator", self.linkable(q))
+            return
+        args, kwargs = self.call_args(expr) if expr.type == "call" else ([], {})
+        self.add_call(node, q, "decorator", args, kwargs)
 
     def on_for(self, node: ts.Node) -> None:
         """`for p in BASE.rglob("*.md")`: p is a pathlib.Path derived from BASE."""
@@ -540,7 +567,7 @@ class _Extractor(ExtractorBase):
             name = left.text.decode()
             if q.startswith("pathlib"):
                 self.bindings[name] = "pathlib.Path()"
-            self.values[(self.scope_key(node), name)] = prune(self.arg(right))
+            self.assign((self.scope_key(node), name), right)
 
     def on_loop(self, node: ts.Node) -> None:
         cond = node.child_by_field_name("condition")
@@ -600,17 +627,21 @@ class _Extractor(ExtractorBase):
 
     def run(self, root: ts.Node) -> None:
         cursor = ts.QueryCursor(_query())
-        items: list[tuple[int, int, str, ts.Node]] = []
+        items: list[tuple[int, int, int, str, ts.Node]] = []
         for _, caps in cursor.matches(root):
             for cap, nodes in caps.items():
+                rank = 0 if cap in CONTAINERS else 1
                 for n in nodes:
-                    items.append((n.start_byte, -n.end_byte, cap, n))
-        items.sort(key=lambda x: (x[0], x[1], x[2]))
-        for _, _, cap, n in items:
+                    items.append((n.start_byte, -n.end_byte, rank, cap, n))
+        items.sort(key=lambda x: x[:4])
+        for _, _, _, cap, n in items:
             if cap == "global":
                 self.on_global(n)
-        for _, _, cap, n in items:
-            if cap == "import":
+        for start, _, rank, cap, n in items:
+            self.enter(start)
+            if rank == 0:
+                self.push_container(cap, n)
+            elif cap == "import":
                 self.on_import(n, False)
             elif cap == "importfrom":
                 self.on_import_from(n, False)
@@ -624,8 +655,14 @@ class _Extractor(ExtractorBase):
                 self.on_decorated_def(n)
             elif cap == "tparam":
                 self.on_typed_param(n)
-        for _, _, cap, n in items:
-            if cap == "import":
+        self.reset_stack()
+        self.recording = True
+        self.learn_env_aliases()
+        for start, _, rank, cap, n in items:
+            self.enter(start)
+            if rank == 0:
+                self.push_container(cap, n)
+            elif cap == "import":
                 self.on_import(n, True)
             elif cap == "importfrom":
                 self.on_import_from(n, True)
@@ -643,13 +680,14 @@ class _Extractor(ExtractorBase):
                 self.on_subscript(n)
 
 
-def extract_python(src: bytes, facts: FileFacts) -> FileFacts:
+def extract_python(src: bytes, facts: FileFacts, keep: tuple[str, ...] | None = None) -> FileFacts:
+    """Facts of one Python file; `keep`: the call-name patterns that matter (None: all)."""
     tree = _parser().parse(src)
     root = tree.root_node
     if root.has_error:
         cur = ts.QueryCursor(_error_query())
         facts.parse_errors = sum(len(c.get("e", [])) for _, c in cur.matches(root))
-    ex = _Extractor(src, facts)
+    ex = _Extractor(src, facts, keeper(keep))
     ex.run(root)
     # what other modules get when they import a name from this one: instances, aliases of modules and of
     # library names (`app = Celery(...)`, `from redis import Redis as R`), decorated functions

@@ -181,6 +181,18 @@ PY_CONFIG_CALLS: dict[str, str] = {
     "omegaconf.OmegaConf.load": "", "hydra.main": "", "hydra.initialize": "", "hydra.initialize_config_dir": "",
 }
 
+# Globs (fnmatchcase) over the calls this module reacts to. The named ones are listed for each class, but
+# EnvVarRead also reports ANY call one of whose arguments (at any depth, keyword arguments included) reads
+# `process.env...` / `os.environ[...]`, whatever the callee (`Number(process.env.PORT)`, `int(os.environ["PORT"])`
+# on another line than the read fact), so no name filter is safe for it: hence the final "*".
+CALLS: tuple[str, ...] = (
+    *sorted(JS_DOTENV_CALLS), *sorted(PY_DOTENV_CALLS), *PY_ENV_FILE_KW,    # DotenvLoading
+    "process.env*", "os.environ[[]]", *sorted(_PY_ENV_CALLS),              # EnvVarRead: `read` facts, getters
+    *JS_CONFIG_CALLS, "config.util.*", *PY_CONFIG_CALLS,                    # RuntimeConfigFiles
+)
+# EnvVarRead also looks inside the arguments of every call (`log(process.env.X)`): the extractors keep any call
+# whose arguments mention `process` / `environ` or a local alias of them (ExtractorBase.mentions_env).
+
 
 class RuntimeConfigFiles:
     """Configuration libraries that read files from the project tree when the app starts or on first use."""

@@ -52,6 +52,8 @@ PY_ENGINES: list[tuple[str, str, str | None]] = [
     ("playhouse.pool.PooledPostgresqlDatabase", "-", "PostgreSQL"),
     ("playhouse.pool.PooledMySQLDatabase", "-", "MySQL"),
 ]
+# Globs (fnmatchcase) over the calls this module reacts to (PySocketDriver; SqlDriverImport reads imports only).
+CALLS: tuple[str, ...] = tuple(e[0] for e in PY_ENGINES)
 _SCHEMES = {"postgresql": "PostgreSQL", "postgres": "PostgreSQL", "cockroachdb": "CockroachDB",
             "redshift": "Redshift", "mysql": "MySQL", "mariadb": "MariaDB", "mssql": "SQL Server",
             "oracle": "Oracle", "mongodb": "MongoDB", "redis": "Redis"}

@@ -52,6 +52,8 @@ TEMPLATE_EAGER = {
 # normally inside a handler, so it fails at every date.
 TEMPLATE_LAZY = {"handlebars.compile": "Handlebars", "handlebars.default.compile": "Handlebars",
                  "handlebars.create().compile": "Handlebars", "hbs.handlebars.compile": "Handlebars"}
+# Globs (fnmatchcase) over the calls the three classes react to (exact names).
+CALLS: tuple[str, ...] = tuple(sorted(EVAL_CALLS | WASM_CALLS)) + tuple(TEMPLATE_EAGER) + tuple(TEMPLATE_LAZY)
 
 EVAL_STARTUP_DATE = "2025-06-01"
 _WASM_MODULE = re.compile(r"\.wasm(\?[\w=&-]*)?(\.default)?$")

@@ -20,6 +20,9 @@ from ...analyzer.engine import Hit
 ENV_FILE_GLOBS = (".env", ".env.*", "*.env", ".dev.vars")
 TEMPLATE_WORDS = ("example", "sample", "template", "dist", "defaults", "schema", "tpl")
 
+# Nothing here looks at calls: EnvFileSecrets reads repository files.
+CALLS: tuple[str, ...] = ()
+
 _ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*[=:]\s*(.*?)\s*$")
 _SECRET_NAME = re.compile(
     r"(?i)(^|[_.\-])(api[_\-]?key|key|secret|secrets|token|password|passwd|pwd|pass|credentials?|"

@@ -149,6 +149,22 @@ _JS_IMAGE = re.compile(r"^(pngjs\.PNG\.sync\.read|pngjs\.PNG\(\)\.parse|jpeg-js\
 _PIL = re.compile(r"^PIL\.Image\.(open|new|frombytes|fromarray)\(\)(\.\w+\(\))*\.(resize|thumbnail|rotate|filter|"
                   r"transform|convert|quantize|reduce)$")
 
+# Globs (fnmatchcase) over every name _hash_call() and _image_call() accept (BundledDataSize reads imports only).
+# The regexes cannot be listed directly, so their alternatives are spelled out here: keep the two in step. _PIL's
+# `(\.\w+\(\))*` (any chain of calls) becomes `*`, which is broader.
+_PIL_OPEN = ("open", "new", "frombytes", "fromarray")
+_PIL_OPS = ("resize", "thumbnail", "rotate", "filter", "transform", "convert", "quantize", "reduce")
+CALLS: tuple[str, ...] = (
+    *(f"{lib}{d}.{m}" for lib in ("bcrypt", "bcryptjs") for d in ("", ".default")
+      for m in ("hash", "hashSync", "genSalt", "genSaltSync", "compare", "compareSync")),       # _BCRYPT_JS
+    "crypto.pbkdf2", "crypto.pbkdf2Sync",                                                        # _PBKDF2_JS
+    *_PY_HASH,
+    *(f"jimp{d}{m}" for d in ("", ".default", ".Jimp") for m in ("", ".read", ".fromBuffer", ".create")),  # _JIMP
+    "pngjs.PNG.sync.read", "pngjs.PNG().parse", "jpeg-js.decode", "jpeg-js.default.decode",     # _JS_IMAGE
+    "image-js.Image.load", "image-js.decode", "upng-js.decode", "gifwrap.GifUtil.read",
+    *(f"PIL.Image.{o}()*.{m}" for o in _PIL_OPEN for m in _PIL_OPS),                             # _PIL
+)
+
 
 def _image_call(c: Call, facts: FileFacts) -> str | None:
     q = c.qname

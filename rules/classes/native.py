@@ -133,6 +133,9 @@ JS_LOADERS = {"process.dlopen", "bindings", "node-gyp-build", "node-gyp-build.de
 PY_LOADERS = ("ctypes.CDLL", "ctypes.PyDLL", "ctypes.WinDLL", "ctypes.OleDLL", "ctypes.cdll.LoadLibrary",
               "ctypes.windll.LoadLibrary", "ctypes.pydll.LoadLibrary", "cffi.FFI().dlopen", "ctypes.util.find_library",
               "ctypes.cdll.")
+# Globs (fnmatchcase) over the calls NativeBinaryLoad reacts to (NativeImports reads imports only): the exact
+# loaders, and `ctypes.cdll.<name>` (the test is a prefix plus conditions, so the glob is the broader prefix).
+CALLS: tuple[str, ...] = tuple(sorted(JS_LOADERS)) + PY_LOADERS + ("ctypes.cdll.*",)
 
 
 class NativeBinaryLoad:

@@ -26,6 +26,7 @@ from typing import Any
 
 from ...analyzer.engine import Hit, RuleContext, match_calls, match_imports, rule_class
 from ...analyzer.parsing.facts import Call, FileFacts
+from .runtime import CALLS as _RUNTIME_CALLS
 
 JS_SERVERS = ("net.createServer", "net.Server", "tls.createServer", "tls.Server", "dgram.createSocket().bind",
               "dgram.Socket().bind")
@@ -38,6 +39,12 @@ PY_SERVERS = ("socket.socket().bind", "socket.create_server", "socketserver.*Ser
 NEEDS_KW = {"asyncio.*().create_datagram_endpoint": "local_addr", "anyio.create_udp_socket": "local_port"}
 # rules that report some of the same calls on Workers
 DEFER_TO = {"javascript": "node-api-stub", "typescript": "node-api-stub", "python": "py-raw-socket"}
+
+# Globs (fnmatchcase) over every call this module reacts to. _matches() splits a pattern at its one `*` into a
+# head and a tail, which is what the glob `head*tail` means, so the server patterns are used as they are. The
+# DEFER_TO rules decide which lines stay silent, so their calls count too: node-api-stub is runtime.NodeApiStub
+# (its names are runtime.CALLS); py-raw-socket is a YAML `calls` rule, whose patterns are covered with the YAML.
+CALLS: tuple[str, ...] = tuple(dict.fromkeys(JS_SERVERS + PY_SERVERS + _RUNTIME_CALLS))
 
 
 def _matches(qname: str, pattern: str) -> bool:

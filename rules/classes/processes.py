@@ -70,6 +70,13 @@ PY_GIT_LIBS = ("git.Repo", "git.Repo.clone_from", "git.Repo.init", "git.Git", "g
 WRAPPER_PROGRAMS = {"sudo", "env", "nice", "nohup", "time", "command", "exec", "npx", "xvfb-run"}
 SHELL_PROGRAMS = {"sh", "bash", "zsh", "/bin/sh", "/bin/bash", "cmd", "cmd.exe", "powershell", "pwsh"}
 
+# Globs (fnmatchcase) over every name runner_kind() or is_git_lib() accepts, so every call that can give a finding:
+# a name_matches() prefix pattern `x*` becomes the glob `x*` (broader: the glob also lets a `()` follow the
+# prefix), an exact name stays exact; `*`, `?` and `[` in a name are escaped (`plumbum.local[]*`).
+CALLS: tuple[str, ...] = tuple(dict.fromkeys(
+    re.sub(r"([*?[])", r"[\1]", p[:-1]) + "*" if p.endswith("*") else re.sub(r"([*?[])", r"[\1]", p)
+    for p in [q for q, _ in JS_RUNNERS + PY_RUNNERS] + list(JS_GIT_LIBS) + list(PY_GIT_LIBS)))
+
 # Program families and what replaces them. (label, docs, remediation)
 FAMILIES: list[tuple[set[str], str, tuple[str, ...], str]] = [
     ({"ffmpeg", "ffprobe", "avconv", "HandBrakeCLI"}, "video/audio processing",

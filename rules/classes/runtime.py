@@ -297,6 +297,12 @@ def feature_calls() -> dict[str, tuple[str, str]]:
     return out
 
 
+# Globs (fnmatchcase) over the calls this module reacts to: NodeApiStub looks names up exactly in stub_calls() and
+# feature_calls() (rules/kb/node_modules.yaml); the other classes read imports only. Names are escaped for fnmatch.
+CALLS: tuple[str, ...] = tuple(re.sub(r"([*?[])", r"[\1]", q)
+                               for q in sorted(set(stub_calls()) | set(feature_calls())))
+
+
 class NodeApiStub:
     """Calls of Node APIs that throw (or silently do nothing) on Workers although their module imports."""
 

@@ -16,6 +16,10 @@ SERVER_RECEIVERS = re.compile(
 NOT_HTTP = re.compile(r"^(net|tls|dgram|ws|socket\.io|http2)\b")
 PORTISH = re.compile(r"(?i)(^\d{2,5}$|port)")
 
+# Globs (fnmatchcase): NodeServerListen judges calls whose name ends with `.listen`, and its message depends on
+# whether any call in the repository (ctx.repo_calls) starts with one of the two cloudflare:node names.
+CALLS: tuple[str, ...] = ("*.listen", "cloudflare:node.httpServerHandler*", "cloudflare:node.handleAsNodeRequest*")
+
 
 def _port_like(c: Call) -> bool:
     if not c.args:

@@ -16,6 +16,9 @@ ROLE_HINTS = [
     (re.compile(r"(?i)(count|hits|total|requests|rate|limit|quota)"), "a counter or rate limit"),
 ]
 
+# No class here looks at calls: both read FileFacts.state only.
+CALLS: tuple[str, ...] = ()
+
 
 def _is_cache(sv: StateVar) -> bool:
     return sv.kind == "cache" or bool(CACHE_NAME.search(sv.name))

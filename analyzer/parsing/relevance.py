@@ -1,0 +1,123 @@
+"""Which calls the extractors keep.
+
+Most calls in real code (`console.log`, `len`, `this.render()`, `ts.createNode(...)`) can never matter to a
+rule, and building their argument trees was most of the scan's time and memory. So a scan extracts only:
+
+- calls whose qualified name matches a name something looks at: the rule packs' `calls` patterns, each rule
+  class module's `CALLS`, and `CONSUMER_CALLS` below (the engine's other readers of calls);
+- calls that the cross-module pass may still rename (`link_modules`: a name imported from a local module, or
+  from a package a workspace or tsconfig path could map to a local file). These are kept as *partial* calls
+  (name and place, no arguments); when linking turns one into a name that matters, the engine extracts that
+  file again with everything kept (`Keep(None)`).
+
+A call whose arguments mention the environment (`process`, `environ`, or a local alias of them) is kept
+whatever its name: the env-var rule looks inside every call's arguments.
+
+Every call, kept or not, still counts towards its function's visible span (`FileFacts.spans`, used by the
+rewrite-scope estimate) and still records writes to module state. `tests/test_relevance.py` scans every
+fixture and evaluation app both ways and requires byte-identical reports.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import importlib
+import re
+import sys
+from functools import lru_cache
+
+# Readers of calls outside the rule packs and rule classes (tests/test_relevance.py checks these sets against
+# the constants in those modules).
+CONSUMER_CALLS: tuple[str, ...] = (
+    # graph.find_entries: app constructors and the Workers http handler mark entry points
+    "fastapi.FastAPI", "flask.Flask", "starlette.applications.Starlette", "quart.Quart", "sanic.Sanic",
+    "aiohttp.web.Application", "django.core.asgi.get_asgi_application", "django.core.wsgi.get_wsgi_application",
+    "litestar.Litestar", "falcon.App", "falcon.asgi.App", "cloudflare:node.httpServerHandler*",
+    "cloudflare:node.handleAsNodeRequest*",
+    # schedules.find_schedules (the plan's cron triggers and cost): schedulers, their jobs, timers
+    "*apscheduler.schedulers.*Scheduler", "*apscheduler*.add_job", "*apscheduler*.scheduled_job",
+    "node-cron.schedule", "node-cron.default.schedule", "cron.CronJob", "cron.job", "cron.CronJob.from",
+    "croner.Cron", "croner", "croner.default", "node-schedule.scheduleJob", "node-schedule.default.scheduleJob",
+    "*@nestjs/schedule.Cron", "setInterval", "timers.setInterval",
+    # (fix.runner's FastAPI / Starlette apps and node-cron jobs are among the names above)
+)
+
+PY_STDLIB = frozenset(sys.stdlib_module_names)
+
+
+@lru_cache(maxsize=1)
+def keep_patterns() -> tuple[str, ...]:
+    """Every glob a call name is checked against, sorted (computed once per process)."""
+    from ...rules import load_rules
+    pats: set[str] = set(CONSUMER_CALLS)
+    for rule in load_rules():
+        pats.update(rule.match.get("calls", []))
+        if rule.cls:
+            mod = importlib.import_module("cfcompat.rules.classes." + rule.cls.rpartition(".")[0])
+            pats.update(getattr(mod, "CALLS", ("*",)))   # a class that declares nothing sees every call
+    return tuple(sorted(pats))
+
+
+def fingerprint(patterns: tuple[str, ...] | None) -> str:
+    if patterns is None:
+        return "all"
+    return hashlib.sha256("\0".join(patterns).encode()).hexdigest()[:16]
+
+
+class Keep:
+    """`Keep(patterns)(qname)`: does the call matter? `Keep(None)` keeps everything."""
+
+    def __init__(self, patterns: tuple[str, ...] | None):
+        self.all = patterns is None or "*" in patterns
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        infixes: list[str] = []
+        complex_: list[str] = []
+        for p in patterns or ():
+            body = p.strip("*")
+            if not any(ch in body for ch in "*?["):
+                if p == body:
+                    exact.add(p)
+                    continue
+                if p == body + "*" and body:
+                    prefixes.append(body)
+                    continue
+                if p == "*" + body and body:
+                    suffixes.append(body)
+                    continue
+                if p == "*" + body + "*" and body:
+                    infixes.append(body)
+                    continue
+            complex_.append(p)
+        self.exact = frozenset(exact)
+        self.prefixes = tuple(sorted(prefixes))
+        self.suffixes = tuple(sorted(suffixes))
+        self.infixes = tuple(sorted(infixes))
+        self.regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in complex_)) if complex_ else None
+        self.seen: dict[str, bool] = {}
+
+    def __call__(self, q: str) -> bool:
+        if self.all:
+            return True
+        v = self.seen.get(q)
+        if v is None:
+            v = q in self.exact or q.startswith(self.prefixes) or q.endswith(self.suffixes) or \
+                any(s in q for s in self.infixes) or (self.regex is not None and self.regex.match(q) is not None)
+            if len(self.seen) < 200_000:
+                self.seen[q] = v
+        return v
+
+
+@lru_cache(maxsize=4)
+def keeper(patterns: tuple[str, ...] | None) -> Keep:
+    return Keep(patterns)
+
+
+@lru_cache(maxsize=1)
+def node_builtins() -> frozenset[str]:
+    """Node.js built-in module names (a call through one of them is never renamed by linking)."""
+    from ...rules import load_kb
+    mods = load_kb("node_modules.yaml").get("modules") or {}
+    names = set(mods if isinstance(mods, dict) else (m.get("name") for m in mods if isinstance(m, dict)))
+    return frozenset(str(n) for n in names if n)

@@ -1,0 +1,82 @@
+"""Dropping the calls no rule can match (parsing/relevance.py) must not change any report."""
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+import pytest
+
+from cfcompat.analyzer.discovery import SourceFile
+from cfcompat.analyzer.engine import ScanOptions, parse_bytes, scan
+from cfcompat.analyzer.parsing.relevance import CONSUMER_CALLS, Keep, keep_patterns
+from cfcompat.reports import json_report
+
+ROOT = Path(__file__).resolve().parents[1]
+REPOS = sorted([p for p in (ROOT / "fixtures").iterdir() if p.is_dir() and p.name not in ("eval", "fix", "manifests")]
+               + [p for p in (ROOT / "fixtures" / "eval").iterdir() if p.is_dir()]
+               + [p for p in (ROOT / "fixtures" / "fix").glob("*/before")])
+
+
+def _report(repo: Path) -> str:
+    res = scan(repo, ScanOptions(use_cache=False, jobs=1))
+    return json.dumps(json_report.document(res), sort_keys=True, indent=1)
+
+
+@pytest.mark.parametrize("repo", REPOS, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
+def test_report_is_the_same_with_every_call_kept(repo: Path, monkeypatch: pytest.MonkeyPatch):
+    filtered = _report(repo)
+    monkeypatch.setenv("CFCOMPAT_KEEP_ALL_CALLS", "1")
+    assert _report(repo) == filtered
+
+
+def test_the_filter_drops_calls_and_keeps_what_rules_name():
+    src = (b"import fs from 'fs';\nimport { save } from './store';\nconsole.log('x');\nhelper(1, 2);\n"
+           b"fs.writeFileSync('data.json', '{}');\nsave(1);\n")
+    facts = parse_bytes(SourceFile("src/a.js", "javascript", "runtime", len(src)), src, keep=keep_patterns())
+    names = {c.qname: c for c in facts.calls}
+    assert "fs.writeFileSync" in names and names["fs.writeFileSync"].args[0].value == "data.json"
+    assert "console.log" not in names and "helper" not in names
+    assert names["./store.save"].partial and names["./store.save"].args == []   # linking may rename it
+    everything = parse_bytes(SourceFile("src/a.js", "javascript", "runtime", len(src)), src)
+    assert {"console.log", "helper"} <= {c.qname for c in everything.calls}
+
+
+def test_partial_call_that_linking_renames_gets_its_arguments(tmp_path: Path):
+    (tmp_path / "wrangler.toml").write_text('name = "x"\nmain = "src/index.js"\ncompatibility_date = "2026-11-01"\n'
+                                            'compatibility_flags = ["nodejs_compat"]\n')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "store.js").write_text("const fs = require('fs');\nmodule.exports = fs;\n")
+    (tmp_path / "src" / "index.js").write_text(
+        "const store = require('./store');\n"
+        "export default { fetch() { store.writeFileSync('data/out.json', 'x'); return new Response('ok'); } };\n")
+    res = scan(tmp_path, ScanOptions(use_cache=False, jobs=1))
+    calls = [c for f in res.files for c in f.calls if c.qname == "fs.writeFileSync"]
+    assert calls and not calls[0].partial and calls[0].args[0].value == "data/out.json"
+    assert any(f.rule_id == "fs-persistent-write" and f.path == "src/index.js" for f in res.findings)
+
+
+@pytest.mark.parametrize("pattern,yes,no", [
+    ("fs.writeFile", ["fs.writeFile"], ["fs.writeFileSync", "xfs.writeFile"]),
+    ("fs.*", ["fs.a", "fs.a().b"], ["fsx.a"]),
+    ("*.listen", ["express().listen", "a.b.listen"], ["listener", "a.listenX"]),
+    ("*eval*", ["eval", "x.evaluate"], ["ev"]),
+    ("pathlib.*Path*.write_text", ["pathlib.Path().write_text"], ["pathlib.Path().read_text"]),
+])
+def test_keep_matches_like_fnmatch(pattern: str, yes: list[str], no: list[str]):
+    k = Keep((pattern,))
+    for q in yes + no:
+        assert k(q) == fnmatch.fnmatchcase(q, pattern), q
+    assert all(k(q) for q in yes) and not any(k(q) for q in no)
+
+
+def test_consumer_names_are_kept():
+    """The engine's other readers of calls (entry points, schedules, fixes) see every name they look for."""
+    from cfcompat.analyzer import graph, schedules
+    from cfcompat.analyzer.fix import runner
+    k = Keep(keep_patterns())
+    for name in list(graph.PY_APP_CTORS) + list(graph.JS_ENTRY_CALLS) + list(runner.PY_APPS) + list(runner.NODE_CRON):
+        assert k(name), name
+    assert CONSUMER_CALLS and all(k(p.replace("*", "x")) for p in CONSUMER_CALLS)
+    assert k("apscheduler.schedulers.background.BackgroundScheduler")
+    assert schedules is not None
