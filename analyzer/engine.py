@@ -772,6 +772,9 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
             fresh = {f.path: f for f in redo}
             files = [fresh.get(f.path, f) for f in files]
             link_modules(files, disc.root, extras.get("projects") or [], disc.other_files, only=again)
+        for f in files:   # partial calls have served their purpose: nothing downstream can match them
+            if any(c.partial for c in f.calls):
+                f.calls = [c for c in f.calls if not c.partial]
     mains = [settings.main] if settings.main else []
     for sub, st in scoped.items():
         if st.main:

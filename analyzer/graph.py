@@ -174,6 +174,15 @@ class Resolver:
         return None
 
     def resolve_py(self, importer: str, module: str, names: list[str]) -> list[str]:
+        """Memoised per (importer folder for relative modules, module, names)."""
+        key = (posixpath.dirname(importer) if module.startswith(".") else "", module, tuple(names))
+        memo = self.__dict__.setdefault("_py_memo", {})
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self._resolve_py(importer, module, names)
+        return list(hit)
+
+    def _resolve_py(self, importer: str, module: str, names: list[str]) -> list[str]:
         out: list[str] = []
         if module.startswith("."):
             dots = len(module) - len(module.lstrip("."))
@@ -406,10 +415,13 @@ def link_modules(files: list[FileFacts], root: Path, projects: list[Any], other_
     for f in files:
         if only is not None and f.path not in only:
             continue
+        seen: dict[str, str] = {}
         for c in f.calls:
             if c.kind in ("pattern", "read"):
                 continue
-            new = rewrite(f.path, c.qname, 0)
+            new = seen.get(c.qname)
+            if new is None:
+                new = seen[c.qname] = rewrite(f.path, c.qname, 0)
             if new != c.qname:
                 c.qname = new
                 changed += 1

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import oracle
 
 ENTRY_GUESSES = ("src/index.ts", "src/index.js", "src/index.mjs", "src/worker.ts", "src/worker.js", "index.ts",
                  "index.js", "worker.js", "src/server.ts", "src/server.js", "server.js", "app.js")
 
-WRAPPER = oracle.PRELUDE + r"""
+WRAPPER_BODY = r"""  # appended to oracle.PRELUDE (the oracle module loads only when verify runs)
 import * as W from "./worker.mjs";
 export default {
   async test(ctrl, env, ctx) {
@@ -75,6 +74,7 @@ def _externals() -> list[str]:
 
 
 def bundle(entry: Path, out: Path, root_dir: Path) -> tuple[bool, str]:
+    from . import oracle
     cmd = [str(oracle.esbuild_bin(root_dir)), str(entry), "--bundle", "--format=esm", "--platform=neutral",
            "--target=es2022", "--conditions=workerd,worker,browser", "--main-fields=browser,module,main",
            "--log-level=error", f"--outfile={out}", *[f"--external:{e}" for e in _externals()]]
@@ -84,6 +84,7 @@ def bundle(entry: Path, out: Path, root_dir: Path) -> tuple[bool, str]:
 
 def verify(path: Path, compat_date: str | None = None, compat_flags: list[str] | None = None,
            with_scan: bool = True) -> VerifyResult:
+    from . import oracle
     from .settings import resolve_settings
     errors: list[Any] = []
     s = resolve_settings(path, target=None, compat_date=compat_date, compat_flags=compat_flags, languages={},
@@ -111,7 +112,7 @@ def verify(path: Path, compat_date: str | None = None, compat_flags: list[str] |
         if not ok:
             res.stage, res.error = "bundle-failed", log[-2000:]
             return res
-        mods = [oracle.Module("wrapper.mjs", WRAPPER), oracle.Module("worker.mjs", out.read_text(encoding="utf-8"))]
+        mods = [oracle.Module("wrapper.mjs", oracle.PRELUDE + WRAPPER_BODY), oracle.Module("worker.mjs", out.read_text(encoding="utf-8"))]
         run = oracle.run_test(mods, date=date, flags=flags, bindings=vars_, root=root_dir)
     if run.config_error:
         res.stage, res.error = "startup-failed", run.config_error
@@ -129,6 +130,7 @@ def verify(path: Path, compat_date: str | None = None, compat_flags: list[str] |
 
 
 def render(res: VerifyResult) -> str:
+    from . import oracle
     lines = [f"workerd {oracle.PINS['workerd']} (runtime {oracle.NEWEST_DATE}), compatibility date {res.date}, "
              f"flags {res.flags or 'none'}; entry {res.entry or '-'}"]
     if res.stage == "no-entry":
@@ -167,6 +169,7 @@ def register(cli: Any) -> None:
 
 
 def _run(path: Path, compat_date: str | None, flags: list[str], as_json: bool) -> int:
+    from . import oracle
     try:
         res = verify(path, compat_date, flags)
     except oracle.OracleUnavailable as e:

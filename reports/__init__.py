@@ -4,24 +4,23 @@ Each formatter takes a `ScanResult` and returns the output as a string (text for
 """
 from __future__ import annotations
 
-from typing import Callable
+import importlib
 
-from . import github, html, json_report, junit, markdown, sarif, text
-
-FORMATTERS: dict[str, Callable[..., str]] = {
-    "json": json_report.render,
-    "text": text.render,
-    "sarif": sarif.render,
-    "markdown": markdown.render,
-    "html": html.render,
-    "github": github.render,
-    "junit": junit.render,
+# format name -> module whose `render` produces it (imported on first use: a JSON scan never loads Jinja2)
+FORMATTERS: dict[str, str] = {
+    "json": "json_report",
+    "text": "text",
+    "sarif": "sarif",
+    "markdown": "markdown",
+    "html": "html",
+    "github": "github",
+    "junit": "junit",
 }
 
 
 def render(fmt: str, result, **kwargs) -> str:
     try:
-        fn = FORMATTERS[fmt]
+        mod = FORMATTERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(sorted(FORMATTERS))}") from None
-    return fn(result, **kwargs)
+    return importlib.import_module(f"{__name__}.{mod}").render(result, **kwargs)

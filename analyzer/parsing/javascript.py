@@ -38,7 +38,7 @@ QUERY_COMMON = """
 (augmented_assignment_expression left: [(subscript_expression) (member_expression) (identifier)]) @massign
 (update_expression) @massign
 (unary_expression operator: "delete") @massign
-(comment) @comment
+((comment) @comment (#match? @comment "cfcompat"))
 (export_statement) @export
 ((member_expression object: (identifier) @_o property: (property_identifier) @_p) @penv
  (#eq? @_o "process") (#eq? @_p "env"))

@@ -29,7 +29,7 @@ QUERY = """
 (augmented_assignment left: (_)) @massign
 (delete_statement) @massign
 (global_statement) @global
-(comment) @comment
+((comment) @comment (#match? @comment "cfcompat"))
 (subscript value: [(attribute) (identifier)]) @sub
 (decorated_definition definition: (function_definition name: (identifier))) @decdef
 (typed_parameter) @tparam
@@ -417,13 +417,10 @@ class _Extractor(ExtractorBase):
         return self.global_decls.get(self.fns[-1].start, set())
 
     def on_global(self, node: ts.Node) -> None:
-        n = node.parent
-        while n is not None and n.type not in FUNCTION_TYPES:
-            n = n.parent
-        if n is None:
+        if not self.fns:
             return
         names = {c.text.decode() for c in node.named_children if c.type == "identifier"}
-        self.global_decls.setdefault(n.start_byte, set()).update(names)
+        self.global_decls.setdefault(self.fns[-1].start, set()).update(names)
 
     def on_assign(self, node: ts.Node) -> None:
         left = node.child_by_field_name("left")
@@ -634,13 +631,14 @@ class _Extractor(ExtractorBase):
                 for n in nodes:
                     items.append((n.start_byte, -n.end_byte, rank, cap, n))
         items.sort(key=lambda x: x[:4])
-        for _, _, _, cap, n in items:
-            if cap == "global":
-                self.on_global(n)
+        # `global x` must precede every use of x in its function (a SyntaxError otherwise), so document order
+        # sees it before the assignments it governs
         for start, _, rank, cap, n in items:
             self.enter(start)
             if rank == 0:
                 self.push_container(cap, n)
+            elif cap == "global":
+                self.on_global(n)
             elif cap == "import":
                 self.on_import(n, False)
             elif cap == "importfrom":

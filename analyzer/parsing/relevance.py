@@ -94,7 +94,7 @@ class Keep:
         self.prefixes = tuple(sorted(prefixes))
         self.suffixes = tuple(sorted(suffixes))
         self.infixes = tuple(sorted(infixes))
-        self.regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in complex_)) if complex_ else None
+        self.regex = re.compile("|".join(f"(?:{_translate(p)})" for p in complex_), re.S) if complex_ else None
         self.seen: dict[str, bool] = {}
 
     def __call__(self, q: str) -> bool:
@@ -107,6 +107,14 @@ class Keep:
             if len(self.seen) < 200_000:
                 self.seen[q] = v
         return v
+
+
+def _translate(p: str) -> str:
+    """fnmatch's meaning as a plain regex (`*` any run, `?` one character): fnmatch.translate's atomic groups
+    make a union of a few hundred patterns slow to compile. Patterns with `[` classes go through fnmatch."""
+    if "[" in p:
+        return fnmatch.translate(p)
+    return "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in p) + r"\Z"
 
 
 @lru_cache(maxsize=4)
