@@ -19,6 +19,8 @@ from .settings import Settings, resolve_settings, settings_for, wrangler_dirs
 
 # Below this many files a single process is faster than paying worker start-up (override for tests).
 PARALLEL_MIN_FILES = int(os.environ.get("CFCOMPAT_PARALLEL_MIN_FILES", "400"))
+# ... or this many bytes of source (a few huge files, e.g. a bundled compiler, are worth a second process)
+PARALLEL_MIN_BYTES = int(os.environ.get("CFCOMPAT_PARALLEL_MIN_BYTES", str(8 * 1024 * 1024)))
 
 
 @dataclass
@@ -193,7 +195,8 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
     jobs = jobs or os.cpu_count() or 1
     total = len(sources)
     at, limit = DEADLINE.get("at"), DEADLINE.get("limit", 0.0)
-    if jobs <= 1 or total < PARALLEL_MIN_FILES:
+    nbytes = sum(s.size for s in sources)
+    if jobs <= 1 or total < 2 or (total < PARALLEL_MIN_FILES and nbytes < PARALLEL_MIN_BYTES):
         out = []
         for i, s in enumerate(sources, 1):
             if at is not None and time.monotonic() > at:
@@ -203,8 +206,19 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
             if progress:
                 progress(i, total)
         return out
-    size = max(16, min(256, total // (jobs * 8) or 16))
-    chunks = [(str(root), sources[i:i + size], FILE_SECONDS, keep) for i in range(0, total, size)]
+    # biggest files first, in chunks of about equal bytes, so one huge file does not finish last alone
+    per_chunk = max(256 * 1024, nbytes // (jobs * 8))
+    chunks = []
+    cur: list[SourceFile] = []
+    cur_bytes = 0
+    for src in sorted(sources, key=lambda x: (-x.size, x.path)):
+        cur.append(src)
+        cur_bytes += src.size
+        if cur_bytes >= per_chunk or len(cur) >= 256:
+            chunks.append((str(root), cur, FILE_SECONDS, keep))
+            cur, cur_bytes = [], 0
+    if cur:
+        chunks.append((str(root), cur, FILE_SECONDS, keep))
     out = []
     done = 0
     pool = ProcessPoolExecutor(max_workers=jobs)

@@ -63,6 +63,7 @@ def _language(dialect: str) -> ts.Language:
 
 
 CONTAINERS = ("fn", "cls", "if", "tern", "try")
+PASS1 = frozenset(("fn", "cls", "import", "decl", "assign", "massign"))   # what the bindings pass looks at
 
 
 @lru_cache(maxsize=None)
@@ -141,6 +142,7 @@ class _Extractor(ExtractorBase):
         self.facts = facts
         self.keep = keep if keep is not None and not keep.all else None   # None: keep every call
         self.link_specs: set[str] = set()   # imported package specifiers a workspace / tsconfig could map locally
+        self.spec_heads: set[str] = set()   # their first dotted segments (a quick pre-check)
         self.lines = src.decode("utf-8", "replace").splitlines()
         self.bindings: dict[str, str] = {}
         # const NAME = <value>, per function scope: what a later argument `NAME` stands for
@@ -360,21 +362,24 @@ class _Extractor(ExtractorBase):
         """Could cross-module linking still rename this call (a name from a local or workspace module)?"""
         if q.startswith((".", "/", "@")):
             return True
-        specs = self.link_specs
-        if not specs:
+        if not self.link_specs:
+            return False
+        head = q.split(".", 1)[0].split("(", 1)[0]
+        if head not in self.spec_heads:
             return False
         i = 0
         while True:
             j = min((k for k in (q.find(".", i), q.find("(", i)) if k >= 0), default=-1)
             if j < 0:
-                return q in specs
-            if q[:j] in specs:
+                return q in self.link_specs
+            if q[:j] in self.link_specs:
                 return True
             i = j + 1
 
     def note_spec(self, mod: str) -> None:
         if not mod.startswith((".", "/")) and mod not in node_builtins():
             self.link_specs.add(mod)
+            self.spec_heads.add(mod.split(".", 1)[0].split("(", 1)[0])
 
     # ----------------------------------------------------------------- node handlers
     def on_import(self, node: ts.Node) -> None:
@@ -677,7 +682,7 @@ class _Extractor(ExtractorBase):
         items.sort(key=lambda x: x[:4])
         # bindings first (in document order), then facts: a module alias declared below its first use in a
         # hoisted function still resolves.
-        for start, _, rank, cap, n in items:
+        for start, _, rank, cap, n in [x for x in items if x[3] in PASS1]:
             self.enter(start)
             if rank == 0:
                 self.push_container(cap, n)

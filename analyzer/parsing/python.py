@@ -40,6 +40,7 @@ QUERY = """
 (try_statement) @try
 """
 CONTAINERS = ("fn", "cls", "if", "try")
+PASS1 = frozenset(("fn", "cls", "global", "import", "importfrom", "assign", "with", "for", "decdef", "tparam"))
 MUTATORS = {"append", "add", "update", "pop", "popitem", "setdefault", "extend", "clear", "remove", "insert",
             "discard", "__setitem__", "appendleft", "sort", "reverse"}
 STATE_CTORS = {"dict": "dict", "list": "list", "set": "set", "collections.defaultdict": "dict",
@@ -633,7 +634,7 @@ class _Extractor(ExtractorBase):
         items.sort(key=lambda x: x[:4])
         # `global x` must precede every use of x in its function (a SyntaxError otherwise), so document order
         # sees it before the assignments it governs
-        for start, _, rank, cap, n in items:
+        for start, _, rank, cap, n in [x for x in items if x[3] in PASS1]:
             self.enter(start)
             if rank == 0:
                 self.push_container(cap, n)
