@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import json5
-import networkx as nx
 
 from .parsing.facts import FileFacts
 
@@ -50,7 +49,7 @@ class FileContext:
 @dataclass
 class ContextResult:
     contexts: dict[str, FileContext]
-    graph: nx.DiGraph
+    graph: "ImportGraph"
     entries: dict[str, list[str]]     # kind -> entry files
     mode: str                         # "entry points" | "path conventions (no runtime entry point found)"
 
@@ -216,10 +215,64 @@ class Resolver:
         return sorted(set(out))
 
 
-def build_graph(files: list[FileFacts], root: Path, projects: list[Any], other_files: list[str]) -> nx.DiGraph:
-    g = nx.DiGraph()
+class ImportGraph:
+    """Files and their local import edges. The scan walks the adjacency map directly; `.nx` is the same graph
+    as a networkx DiGraph, built on first use (and any other attribute is looked up there), because importing
+    networkx costs ~0.2 s, a third of a small repository's whole scan, and the scan only needs reachability."""
+
+    def __init__(self) -> None:
+        self.succ: dict[str, dict[str, None]] = {}     # insertion-ordered successor sets
+
+    def add_node(self, n: str) -> None:
+        self.succ.setdefault(n, {})
+
+    def add_edge(self, a: str, b: str) -> None:
+        self.succ.setdefault(a, {})[b] = None
+        self.succ.setdefault(b, {})
+
+    def __contains__(self, n: object) -> bool:
+        return n in self.succ
+
+    def successors(self, n: str) -> list[str]:
+        return list(self.succ.get(n, ()))
+
+    def has_edge(self, a: str, b: str) -> bool:
+        return b in self.succ.get(a, ())
+
+    def descendants(self, n: str) -> set[str]:
+        """Every file reachable from `n` (not `n` itself unless on a cycle), like networkx.descendants."""
+        seen: set[str] = set()
+        stack = list(self.succ.get(n, ()))
+        while stack:
+            x = stack.pop()
+            if x not in seen:
+                seen.add(x)
+                stack.extend(self.succ.get(x, ()))
+        seen.discard(n)
+        return seen
+
+    @property
+    def nx(self) -> Any:
+        g = self.__dict__.get("_nx")
+        if g is None:
+            import networkx as nx
+            g = nx.DiGraph()
+            g.add_nodes_from(self.succ)
+            g.add_edges_from((a, b) for a, bs in self.succ.items() for b in bs)
+            self.__dict__["_nx"] = g
+        return g
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.nx, name)
+
+
+def build_graph(files: list[FileFacts], root: Path, projects: list[Any], other_files: list[str]) -> ImportGraph:
+    g = ImportGraph()
     paths = [f.path for f in files]
-    g.add_nodes_from(paths)
+    for p in paths:
+        g.add_node(p)
     res = Resolver(root, paths, projects, other_files)
     for f in files:
         for imp in f.imports:
@@ -303,7 +356,7 @@ def find_entries(files: list[FileFacts], root: Path, entry_points: list[Any], ma
     return {k: sorted(v) for k, v in entries.items()}
 
 
-def classify(files: list[FileFacts], graph: nx.DiGraph, entries: dict[str, list[str]]) -> ContextResult:
+def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list[str]]) -> ContextResult:
     contexts: dict[str, FileContext] = {}
     runtime_entries = [e for e in entries.get("runtime", []) if e in graph]
     if not runtime_entries:
@@ -332,9 +385,11 @@ def classify(files: list[FileFacts], graph: nx.DiGraph, entries: dict[str, list[
         return list(reversed(out))
 
     build_reach: set[str] = set()
+    reach_of: dict[str, set[str]] = {}
     for e in entries.get("build", []):
         if e in graph:
-            build_reach |= {e} | nx.descendants(graph, e)
+            reach_of[e] = {e} | graph.descendants(e)
+            build_reach |= reach_of[e]
     for f in files:
         p = f.path
         if p in chain_parent:
@@ -343,7 +398,7 @@ def classify(files: list[FileFacts], graph: nx.DiGraph, entries: dict[str, list[
         elif f.role == "test":
             contexts[p] = FileContext("test", [], "test file (path conventions)")
         elif p in build_reach:
-            src = next((e for e in entries.get("build", []) if e == p or p in nx.descendants(graph, e)), "")
+            src = next((e for e in entries.get("build", []) if e == p or p in reach_of.get(e, ())), "")
             contexts[p] = FileContext("build", [], f"reachable only from the build/CLI entry point {src}")
         else:
             # Not reached by a static import: frameworks load such files by name (Celery autodiscovery,

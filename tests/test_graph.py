@@ -116,3 +116,26 @@ def test_listen_is_info_once_the_worker_exports_http_server_handler():
         _, doc = run(fix / side)
         sev[side] = [f["severity"] for f in doc["findings"] if f["rule_id"] == "server-listen"]
     assert sev == {"before": ["warning"], "after": ["info"]}
+
+
+def test_import_graph_agrees_with_networkx():
+    """The scan's adjacency map and the networkx view of it give the same edges and reachability."""
+    import networkx as nx
+    from hypothesis import given, settings, strategies as st
+
+    from cfcompat.analyzer.graph import ImportGraph
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=20))
+    def check(edges):
+        g = ImportGraph()
+        for a, b in edges:
+            g.add_edge(f"f{a}", f"f{b}")
+        ref = nx.DiGraph(list((f"f{a}", f"f{b}") for a, b in edges))
+        assert set(g.nx.edges) == set(ref.edges)
+        for n in ref.nodes:
+            assert g.descendants(n) == nx.descendants(ref, n)
+            assert sorted(g.successors(n)) == sorted(ref.successors(n))
+        assert g.number_of_edges() == ref.number_of_edges()   # other networkx calls reach the nx view
+
+    check()

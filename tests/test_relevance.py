@@ -80,3 +80,24 @@ def test_consumer_names_are_kept():
     assert CONSUMER_CALLS and all(k(p.replace("*", "x")) for p in CONSUMER_CALLS)
     assert k("apscheduler.schedulers.background.BackgroundScheduler")
     assert schedules is not None
+
+
+def test_glob_regex_is_fnmatch():
+    """The plain glob translation used for rule patterns means exactly what fnmatch means."""
+    import re
+
+    from hypothesis import given, settings, strategies as st
+
+    from cfcompat.analyzer.parsing.relevance import glob_regex
+    alphabet = st.sampled_from(list("ab.()*?[]!\n"))
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet, max_size=8), st.text(st.sampled_from(list("ab.()[]\n")), max_size=8))
+    def check(pattern, name):
+        try:
+            expected = fnmatch.fnmatchcase(name, pattern)
+        except re.error:
+            return
+        assert (re.match(glob_regex(pattern), name, re.S) is not None) == expected
+
+    check()

@@ -94,7 +94,7 @@ class Keep:
         self.prefixes = tuple(sorted(prefixes))
         self.suffixes = tuple(sorted(suffixes))
         self.infixes = tuple(sorted(infixes))
-        self.regex = re.compile("|".join(f"(?:{_translate(p)})" for p in complex_), re.S) if complex_ else None
+        self.regex = re.compile("|".join(f"(?:{glob_regex(p)})" for p in complex_), re.S) if complex_ else None
         self.seen: dict[str, bool] = {}
 
     def __call__(self, q: str) -> bool:
@@ -109,7 +109,7 @@ class Keep:
         return v
 
 
-def _translate(p: str) -> str:
+def glob_regex(p: str) -> str:
     """fnmatch's meaning as a plain regex (`*` any run, `?` one character): fnmatch.translate's atomic groups
     make a union of a few hundred patterns slow to compile. Patterns with `[` classes go through fnmatch."""
     if "[" in p:
