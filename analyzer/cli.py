@@ -114,29 +114,72 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
     opts = ScanOptions(target=target, compat_date=compat_date, compat_flags=list(compat_flags), plan=plan,
                        include_tests=include_tests, include_large=include_large, jobs=jobs, config=config,
                        inline_ignores=not no_inline_ignores, use_cache=not no_cache, max_seconds=max_seconds)
+    fmt = fmt or "text"
+    use_color = sys.stdout.isatty() if color is None else color
+    rcache, rkey = _result_cache(path, opts, workload, fmt, use_color, outs, fail_on, diff_base, baseline_file)
+    if rcache is not None and rkey is not None:
+        hit = rcache.get(rkey)
+        if hit is not None:      # nothing the scan reads has changed: the last outputs are this run's outputs
+            rcache.close()
+            _finish(hit["outputs"], outs, hit["worst"], fail_on)
+            return
     from .ci_commands import apply as apply_ci, prepare as prepare_ci
+    from .manifests import installed
     ci_state = prepare_ci(path, diff_base, baseline_file)
-    with _progress() as progress:
-        opts.progress = progress
-        result = run_scan(path, opts)
+    installed.TOUCHED = [] if rcache is not None else None
+    try:
+        with _progress() as progress:
+            opts.progress = progress
+            result = run_scan(path, opts)
+    finally:
+        touched, installed.TOUCHED = installed.TOUCHED or [], None
     opts.progress = None
     apply_ci(result, opts, ci_state)
     from .assessment import ensure_assessment
     ensure_assessment(result, workload)
+    rendered = {f"o:{ofmt}": render(ofmt, result, fail_on=fail_on) for ofmt in dict.fromkeys(f for f, _ in outs)}
+    rendered["stdout"] = render(fmt, result, color=use_color) if fmt == "text" else render(fmt, result,
+                                                                                           fail_on=fail_on)
+    worst = max((SEVERITY_RANK[f.severity] for f in result.findings), default=0)
+    if rcache is not None and rkey is not None:
+        if not result.summary.get("partial"):
+            rcache.put(rkey, rendered, worst, touched)
+        rcache.close()
+    _finish(rendered, outs, worst, fail_on)
+
+
+def _result_cache(path: Path, opts, workload: dict, fmt: str, use_color: bool, outs: list[tuple[str, Path]],
+                  fail_on: str, diff_base: str | None, baseline_file: Path | None):
+    """The whole-scan result cache and this run's key, or (None, None) when the run is not cacheable: no
+    cache, CI modes (--diff-base, --baseline), a time bound, or coloured text on a terminal."""
+    if not opts.use_cache or os.environ.get("CFCOMPAT_NO_CACHE") or diff_base or baseline_file or \
+            opts.max_seconds or (fmt == "text" and use_color):
+        return None, None
+    from .discovery import discover
+    from .resultcache import ResultCache, repo_key
+    opts.discovery = discover(path, include_large=opts.include_large)
+    request = {
+        "target": opts.target, "compat_date": opts.compat_date, "compat_flags": opts.compat_flags,
+        "plan": opts.plan, "include_tests": opts.include_tests, "include_large": opts.include_large,
+        "inline_ignores": opts.inline_ignores, "config": opts.config, "workload": workload, "fail_on": fail_on,
+        "stdout": fmt, "color": use_color, "outputs": sorted({f for f, _ in outs}),
+    }
+    try:
+        return ResultCache(), repo_key(opts.discovery, request)
+    except Exception:   # a cache must never fail the scan
+        return None, None
+
+
+def _finish(rendered: dict[str, str], outs: list[tuple[str, Path]], worst: int, fail_on: str) -> None:
     for ofmt, ofile in outs:
         try:
             ofile.parent.mkdir(parents=True, exist_ok=True)
-            ofile.write_text(render(ofmt, result, fail_on=fail_on), encoding="utf-8")
+            ofile.write_text(rendered[f"o:{ofmt}"], encoding="utf-8")
         except OSError as exc:
             raise UsageFailure(f"{ofile}: cannot write output ({exc.strerror or exc})") from None
-    fmt = fmt or "text"
-    use_color = sys.stdout.isatty() if color is None else color
-    text = render(fmt, result, color=use_color) if fmt == "text" else render(fmt, result, fail_on=fail_on)
-    click.echo(text, nl=False)
-    if fail_on != "never":
-        limit = SEVERITY_RANK[fail_on]
-        if any(SEVERITY_RANK[f.severity] >= limit for f in result.findings):
-            sys.exit(1)
+    click.echo(rendered["stdout"], nl=False)
+    if fail_on != "never" and worst >= SEVERITY_RANK[fail_on]:
+        sys.exit(1)
 
 
 @cli.command("rules")

@@ -158,9 +158,10 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
             ignore.push("", spec)
     seen_dirs: set[tuple[int, int]] = set()
 
-    def walk(dir_path: Path, rel_dir: str) -> None:
+    def walk(dir_path: str, rel_dir: str) -> None:
+        # plain strings and os.scandir: pathlib objects per entry were most of a warm rescan's discovery time
         try:
-            st = dir_path.stat()
+            st = os.stat(dir_path)
         except OSError as exc:
             result.skipped.append(ScanError(rel_dir or ".", f"cannot read folder: {exc.strerror or exc}; skipped"))
             return
@@ -170,13 +171,14 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
             return
         seen_dirs.add(key)
         if use_gitignore:
-            gi = dir_path / ".gitignore"
-            if gi.is_file() and not gi.is_symlink():
-                spec = _load_spec(gi, result.skipped, (rel_dir + "/.gitignore") if rel_dir else ".gitignore")
+            gi = os.path.join(dir_path, ".gitignore")
+            if os.path.isfile(gi) and not os.path.islink(gi):
+                spec = _load_spec(Path(gi), result.skipped, (rel_dir + "/.gitignore") if rel_dir else ".gitignore")
                 if spec:
                     ignore.push(rel_dir, spec)
         try:
-            entries = sorted(os.scandir(dir_path), key=lambda e: e.name)
+            with os.scandir(dir_path) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             result.skipped.append(ScanError(rel_dir or ".", f"cannot list folder: {exc.strerror or exc}; skipped"))
             return
@@ -195,27 +197,24 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
                     except OSError:
                         result.skipped.append(ScanError(rel, "broken symlink; skipped"))
                         continue
-                    is_dir = stat.S_ISDIR(st.st_mode)
-                    is_file = stat.S_ISREG(st.st_mode)
-                    size = st.st_size
                 else:
                     st = entry.stat(follow_symlinks=False)
-                    is_dir = stat.S_ISDIR(st.st_mode)
-                    is_file = stat.S_ISREG(st.st_mode)
-                    size = st.st_size
+                is_dir = stat.S_ISDIR(st.st_mode)
+                is_file = stat.S_ISREG(st.st_mode)
+                size = st.st_size
             except OSError as exc:
                 result.skipped.append(ScanError(rel, f"cannot stat: {exc.strerror or exc}; skipped"))
                 continue
             if is_dir:
                 low = name.lower()
-                if low in SKIP_DIRS or (dir_path / name / "pyvenv.cfg").exists():
-                    if low in ("node_modules", "site-packages", ".venv", "venv", ".virtualenv") or \
-                            (dir_path / name / "pyvenv.cfg").exists():
+                venv = os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
+                if low in SKIP_DIRS or venv:
+                    if low in ("node_modules", "site-packages", ".venv", "venv", ".virtualenv") or venv:
                         result.vendor_dirs.append(rel)
                     continue
                 if ignore.ignored(rel, True):
                     continue
-                walk(dir_path / name, rel)
+                walk(entry.path, rel)
                 continue
             if not is_file:
                 continue  # sockets, fifos, devices
@@ -236,7 +235,7 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
                 continue
             result.sources.append(SourceFile(rel, lang, classify_role(rel), size))
 
-    walk(root, "")
+    walk(str(root), "")
     result.vendor_dirs.sort()
     result.other_files.sort()
     result.sources.sort(key=lambda s: s.path)

@@ -39,6 +39,7 @@ class ScanOptions:
     jobs: int = 0                       # 0 = CPU count
     config: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
+    discovery: Discovery | None = None  # reuse a discovery already made (the result-cache lookup walks first)
 
 
 @dataclass
@@ -742,7 +743,7 @@ def verdict_of(findings: list[Finding]) -> str:
 def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     options = options or ScanOptions()
     root = Path(root)
-    disc = discover(root, include_large=options.include_large)
+    disc = options.discovery if options.discovery is not None else discover(root, include_large=options.include_large)
     errors: list[ScanError] = list(disc.skipped)
     languages: dict[str, int] = {}
     for s in disc.sources:

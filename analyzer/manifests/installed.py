@@ -24,6 +24,16 @@ _EXT_RE = re.compile(r"\.(?:so(?:\.\d+)*|pyd|dylib)$")
 _SKIP_DIRS = {".git", "__pycache__"}
 
 
+# While a scan runs for the result cache (analyzer/resultcache.py) this collects every folder listed and file
+# read here, outside discovery, so that a later lookup can check none of them changed.
+TOUCHED: list[tuple[str, str]] | None = None
+
+
+def _touch(kind: str, path: str) -> None:
+    if TOUCHED is not None:
+        TOUCHED.append((kind, path))
+
+
 class _Budget:
     def __init__(self, n: int):
         self.left = n
@@ -34,6 +44,7 @@ class _Budget:
 
 
 def _scandir(path: str, budget: _Budget) -> list[os.DirEntry]:
+    _touch("dir", path)
     out = []
     try:
         with os.scandir(path) as it:
@@ -48,6 +59,7 @@ def _scandir(path: str, budget: _Budget) -> list[os.DirEntry]:
 
 
 def _read_small(path: str) -> str | None:
+    _touch("file", path)
     try:
         if os.path.islink(path) or os.path.getsize(path) > _SMALL:
             return None

@@ -1,0 +1,105 @@
+"""Whole-scan result cache: an unchanged repository gets the last outputs back without scanning; any change
+the scan could see (a source file, a manifest, an installed package, an option, cfcompat itself) is a miss."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cfcompat.analyzer import cli, engine, resultcache
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.delenv("CFCOMPAT_NO_CACHE", raising=False)
+    monkeypatch.setenv("CFCOMPAT_CACHE_DIR", str(tmp_path / "cache"))
+    calls = {"n": 0}
+    real = engine.scan
+
+    def counting(*a, **k):
+        calls["n"] += 1
+        return real(*a, **k)
+
+    monkeypatch.setattr(engine, "scan", counting)
+    return calls
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    try:
+        cli.main(["scan", *args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().out
+
+
+def repo(tmp_path: Path) -> Path:
+    r = tmp_path / "repo"
+    shutil.copytree(FIX / "express-multer-sqlite-cron", r)
+    return r
+
+
+def test_unchanged_repository_is_not_scanned_again(env, tmp_path, capsys):
+    r = repo(tmp_path)
+    sarif = tmp_path / "out.sarif"
+    c1, out1 = run(capsys, str(r), "--format", "json", "-o", f"sarif:{sarif}", "--fail-on", "blocker")
+    first_sarif = sarif.read_text()
+    sarif.unlink()
+    c2, out2 = run(capsys, str(r), "--format", "json", "-o", f"sarif:{sarif}", "--fail-on", "blocker")
+    assert env["n"] == 1                                   # the second run read the stored outputs
+    assert out1 == out2 and sarif.read_text() == first_sarif and c1 == c2 == 1   # same exit status too
+    c3, out3 = run(capsys, str(r), "--format", "json", "--no-cache", "--fail-on", "blocker")
+    assert env["n"] == 2 and out3 == out1                  # and it equals a scan without any cache
+
+
+@pytest.mark.parametrize("change", ["source", "new-source", "manifest", "installed", "option", "code"])
+def test_any_input_change_is_a_miss(env, tmp_path, capsys, monkeypatch, change):
+    r = repo(tmp_path)
+    (r / "node_modules" / "left-pad").mkdir(parents=True)
+    (r / "node_modules" / "left-pad" / "package.json").write_text('{"name": "left-pad", "version": "1.3.0"}')
+    args = [str(r), "--format", "json"]
+    _, before = run(capsys, *args)
+    assert env["n"] == 1
+    if change == "source":
+        src = next(p for p in sorted(r.rglob("*.js")) if "node_modules" not in p.parts)
+        src.write_text(src.read_text() + "\nrequire('fs').writeFileSync('data/extra.json', '{}');\n")
+    elif change == "new-source":
+        (r / "extra.js").write_text("require('child_process').execSync('ls');\n")
+    elif change == "manifest":
+        pkg = json.loads((r / "package.json").read_text())
+        pkg.setdefault("dependencies", {})["sharp"] = "^0.33.0"
+        (r / "package.json").write_text(json.dumps(pkg))
+    elif change == "installed":
+        (r / "node_modules" / "left-pad" / "binding.gyp").write_text("{}")
+    elif change == "option":
+        args += ["--compat-date", "2024-01-01"]
+    elif change == "code":
+        monkeypatch.setattr(resultcache, "code_fingerprint", lambda: "another cfcompat")
+    _, after = run(capsys, *args)
+    assert env["n"] == 2                                   # scanned again
+    monkeypatch.setenv("CFCOMPAT_NO_CACHE", "1")
+    _, fresh = run(capsys, *args)
+    assert after == fresh                                  # and what it printed is the fresh result
+    if change in ("source", "new-source", "manifest", "option"):
+        assert after != before
+
+
+def test_corrupt_store_is_rebuilt(env, tmp_path, capsys):
+    r = repo(tmp_path)
+    _, out1 = run(capsys, str(r), "--format", "json")
+    db = next((tmp_path / "cache").glob("results-v*.sqlite"))
+    db.write_bytes(b"not a database" * 50)
+    _, out2 = run(capsys, str(r), "--format", "json")
+    _, out3 = run(capsys, str(r), "--format", "json")
+    assert out1 == out2 == out3 and env["n"] == 2          # rebuilt once, then hit again
+
+
+def test_ci_modes_and_time_bounds_are_not_cached(env, tmp_path, capsys):
+    r = repo(tmp_path)
+    for _ in range(2):
+        run(capsys, str(r), "--format", "json", "--max-seconds", "60")
+    assert env["n"] == 2
