@@ -172,9 +172,10 @@ class FactCache:
             return {}
         return out
 
-    def put(self, key: str, facts: FileFacts) -> None:
+    def put(self, key: str, facts: FileFacts, text: str | None = None) -> None:
+        """Store `facts` (`text`: their encoding when a worker already made it)."""
         if self.db is not None:
-            self.pending.append((key, encode(facts)))
+            self.pending.append((key, text if text is not None else encode(facts)))
 
     def flush(self) -> None:
         if self.db is None or not self.pending:

@@ -128,9 +128,19 @@ def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None,
     return facts
 
 
-def _parse_chunk(args: tuple[str, list[SourceFile], float, tuple[str, ...] | None]) -> list[FileFacts]:
-    root, chunk, seconds, keep = args
-    return [_bounded(lambda s=s: parse_file(root, s, keep), s, seconds) for s in chunk]
+def _parse_chunk(args: tuple[str, list[SourceFile], float, tuple[str, ...] | None, bool]
+                 ) -> list[tuple[FileFacts, str | None]]:
+    """A worker's share: facts, and (when the caller caches) their cache encoding, made here in parallel."""
+    root, chunk, seconds, keep, encode = args
+    out = []
+    for s in chunk:
+        f = _bounded(lambda s=s: parse_file(root, s, keep), s, seconds)
+        text = None
+        if encode and f.error is None:
+            from .cache import encode as encode_facts
+            text = encode_facts(f)
+        out.append((f, text))
+    return out
 
 
 def _not_scanned(s: SourceFile, limit: float) -> FileFacts:
@@ -170,12 +180,13 @@ def parse_all(root: Path, sources: list[SourceFile], jobs: int,
             misses.append(s)
     cache.hits, cache.misses = len(out) - len(errors), len(misses)
     done0 = len(out)
+    encoded: dict[str, str] = {}
     fresh = _parse_all(root, misses, jobs, (lambda d, t: progress(done0 + d, len(sources))) if progress else None,
-                       keep)
+                       keep, encoded)
     for f in fresh:
         k = keyed.get(f.path)
         if k is not None and f.error is None:
-            cache.put(k, f)
+            cache.put(k, f, encoded.get(f.path))
     cache.close()
     out.extend(fresh)
     out.sort(key=lambda f: f.path)
@@ -191,7 +202,9 @@ DEADLINE: dict[str, float] = {}   # {"at": monotonic deadline, "limit": seconds}
 
 def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
                progress: Callable[[int, int], None] | None = None,
-               keep: tuple[str, ...] | None = None) -> list[FileFacts]:
+               keep: tuple[str, ...] | None = None, encoded: dict[str, str] | None = None) -> list[FileFacts]:
+    """Facts of `sources`, in path order. With `encoded`, worker processes also return each file's cache
+    encoding (path -> text) so the main process does not encode them one by one."""
     import time
     jobs = jobs or os.cpu_count() or 1
     total = len(sources)
@@ -216,10 +229,10 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
         cur.append(src)
         cur_bytes += src.size
         if cur_bytes >= per_chunk or len(cur) >= 256:
-            chunks.append((str(root), cur, FILE_SECONDS, keep))
+            chunks.append((str(root), cur, FILE_SECONDS, keep, encoded is not None))
             cur, cur_bytes = [], 0
     if cur:
-        chunks.append((str(root), cur, FILE_SECONDS, keep))
+        chunks.append((str(root), cur, FILE_SECONDS, keep, encoded is not None))
     out = []
     done = 0
     pool = ProcessPoolExecutor(max_workers=jobs)
@@ -228,9 +241,13 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
         for fut, chunk in zip(futures, chunks):
             remaining = None if at is None else max(0.0, at - time.monotonic())
             try:
-                res = fut.result(timeout=remaining)
+                pairs = fut.result(timeout=remaining)
             except Exception:   # the deadline passed (or a worker died): the chunk is reported, not lost
-                res = [_not_scanned(s, limit) if at is not None else parse_file(str(root), s, keep) for s in chunk[1]]
+                pairs = [(_not_scanned(s, limit) if at is not None else parse_file(str(root), s, keep), None)
+                         for s in chunk[1]]
+            res = [f for f, _ in pairs]
+            if encoded is not None:
+                encoded.update((f.path, text) for f, text in pairs if text is not None)
             out.extend(res)
             done += len(res)
             if progress:
@@ -618,16 +635,16 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
 def evaluate_files(rules: tuple[Rule, ...], settings: Settings, discovery: Discovery) -> list[Finding]:
     """Rules that match repository files by name (model weights and the like)."""
     out = []
+    names = [(rel, rel.rsplit("/", 1)[-1].lower()) for rel in discovery.other_files]
     for rule in rules:
         globs = rule.match.get("files")
         if not globs:
             continue
         min_mb = float(rule.match.get("min_file_mb", 0))
-        for rel in discovery.other_files:
-            name = PurePosixPath(rel).name.lower()
-            if not any(fnmatch.fnmatch(name, g) for g in globs):
-                continue
-            if any(fnmatch.fnmatch(name, g) for g in rule.match.get("exclude_files", ())):
+        want = _patterns(rule, "files")
+        unwanted = _patterns(rule, "exclude_files")
+        for rel, name in names:
+            if not want.match(name) or unwanted.match(name):
                 continue
             size = discovery.other_sizes.get(rel, 0)
             max_mb = rule.match.get("max_file_mb")

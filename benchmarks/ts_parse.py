@@ -5,7 +5,8 @@ nothing else (no queries, no facts, no rules, no cache, no report).
 
 FILE_LIST holds one path relative to ROOT per line (benchmarks/run.py writes the files cfcompat scanned).
 Parallelism follows cfcompat's own policy (analyzer/engine.py `_parse_all`): one process below
-`PARALLEL_MIN_FILES` (400) files or with one job, else a process pool of N workers fed chunks of the same size.
+`PARALLEL_MIN_FILES` (400) files and `PARALLEL_MIN_BYTES` (8 MiB) or with one job, else a process pool of N
+workers fed the biggest files first, in chunks of about equal bytes.
 Prints one JSON object: files, bytes, parse_seconds (time inside `Parser.parse`, summed over the workers),
 wall_seconds (measured inside this process, from after the imports to the end).
 """
@@ -24,6 +25,7 @@ import tree_sitter_python as tspy
 import tree_sitter_typescript as tsts
 
 PARALLEL_MIN_FILES = 400
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 _PARSERS: dict[str, ts.Parser] = {}
 
 
@@ -76,11 +78,23 @@ def main() -> None:
         paths = [line.rstrip("\n") for line in fh if line.strip()]
     jobs = args.jobs or os.cpu_count() or 1
     total = len(paths)
-    if jobs <= 1 or total < PARALLEL_MIN_FILES:
+    sizes = {p: os.path.getsize(os.path.join(args.root, p)) for p in paths}
+    nbytes = sum(sizes.values())
+    if jobs <= 1 or total < 2 or (total < PARALLEL_MIN_FILES and nbytes < PARALLEL_MIN_BYTES):
         results = [parse_chunk((args.root, paths))]
     else:
-        size = max(16, min(256, total // (jobs * 8) or 16))
-        chunks = [(args.root, paths[i:i + size]) for i in range(0, total, size)]
+        per_chunk = max(256 * 1024, nbytes // (jobs * 8))
+        chunks: list[tuple[str, list[str]]] = []
+        cur: list[str] = []
+        cur_bytes = 0
+        for p in sorted(paths, key=lambda x: (-sizes[x], x)):
+            cur.append(p)
+            cur_bytes += sizes[p]
+            if cur_bytes >= per_chunk or len(cur) >= 256:
+                chunks.append((args.root, cur))
+                cur, cur_bytes = [], 0
+        if cur:
+            chunks.append((args.root, cur))
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(parse_chunk, chunks))
     out = {"files": sum(r[0] for r in results), "bytes": sum(r[1] for r in results),

@@ -101,3 +101,16 @@ def test_glob_regex_is_fnmatch():
         assert (re.match(glob_regex(pattern), name, re.S) is not None) == expected
 
     check()
+
+
+def test_every_rule_class_declares_the_calls_it_reads():
+    """A rule class module without CALLS (or with "*") would make every scan keep every call."""
+    import importlib
+
+    from cfcompat.rules import load_rules
+    mods = {r.cls.rpartition(".")[0] for r in load_rules() if r.cls}
+    assert mods
+    for m in sorted(mods):
+        calls = getattr(importlib.import_module(f"cfcompat.rules.classes.{m}"), "CALLS", None)
+        assert calls is not None and "*" not in calls, m
+    assert not Keep(keep_patterns()).all
