@@ -132,7 +132,8 @@ class ExtractorBase:
     def mentions_env(self, node: ts.Node | None) -> bool:
         """Does this argument list mention the environment? (the env-var rule looks inside every call's
         arguments, so such a call is kept whatever its name)."""
-        return node is not None and self.env_words is not None and self.env_words.search(node.text) is not None
+        return node is not None and self.env_words is not None and \
+            self.env_words.search(self.src, node.start_byte, node.end_byte) is not None  # type: ignore[attr-defined]
 
     def note_span(self, node: ts.Node, symbol: str) -> None:
         """Every call, kept or not, widens the visible span of its function (the rewrite-scope estimate)."""
