@@ -123,6 +123,24 @@ def decode(text: str) -> FileFacts:
     return f
 
 
+def open_store(path: Path, schema: str) -> sqlite3.Connection:
+    """A SQLite store with `schema` (one CREATE TABLE); a corrupt or foreign file is moved aside and rebuilt."""
+    table = schema.split("EXISTS", 1)[1].split("(", 1)[0].strip()
+    try:
+        db = sqlite3.connect(path, timeout=5)
+        db.execute(schema)
+        db.execute(f"SELECT count(*) FROM {table} LIMIT 1").fetchone()
+        return db
+    except sqlite3.DatabaseError:
+        try:
+            path.replace(path.with_suffix(".corrupt"))
+        except OSError:
+            pass
+        db = sqlite3.connect(path, timeout=5)
+        db.execute(schema)
+        return db
+
+
 class FactCache:
     """SQLite-backed store of encoded facts. Every failure degrades to 'no cache', never to an error."""
 
@@ -140,20 +158,7 @@ class FactCache:
             self.db = None
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            db = sqlite3.connect(self.path, timeout=5)
-            db.execute("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            db.execute("SELECT count(*) FROM facts LIMIT 1").fetchone()
-            return db
-        except sqlite3.DatabaseError:
-            # corrupt or foreign file: move it aside and start over
-            try:
-                self.path.replace(self.path.with_suffix(".corrupt"))
-            except OSError:
-                pass
-            db = sqlite3.connect(self.path, timeout=5)
-            db.execute("CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            return db
+        return open_store(self.path, "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def get_many(self, keys: list[str]) -> dict[str, FileFacts]:
         out: dict[str, FileFacts] = {}

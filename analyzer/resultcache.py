@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .cache import cache_dir, parser_fingerprint
+from .cache import cache_dir, open_store, parser_fingerprint
 from .discovery import Discovery
 
 VERSION = 1
@@ -127,20 +127,8 @@ class ResultCache:
             self.db = None
 
     def _open(self) -> sqlite3.Connection:
-        schema = "CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, at REAL NOT NULL, value TEXT NOT NULL)"
-        try:
-            db = sqlite3.connect(self.path, timeout=5)
-            db.execute(schema)
-            db.execute("SELECT count(*) FROM results").fetchone()
-            return db
-        except sqlite3.DatabaseError:
-            try:
-                self.path.replace(self.path.with_suffix(".corrupt"))
-            except OSError:
-                pass
-            db = sqlite3.connect(self.path, timeout=5)
-            db.execute(schema)
-            return db
+        return open_store(self.path, "CREATE TABLE IF NOT EXISTS results "
+                                     "(key TEXT PRIMARY KEY, at REAL NOT NULL, value TEXT NOT NULL)")
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored outputs for `key` when every recorded outside read is unchanged; else None."""

@@ -63,7 +63,6 @@ def _language(dialect: str) -> ts.Language:
 
 
 CONTAINERS = ("fn", "cls", "if", "tern", "try")
-PASS1 = frozenset(("fn", "cls", "import", "decl", "assign", "massign"))   # what the bindings pass looks at
 
 
 @lru_cache(maxsize=None)
@@ -132,6 +131,7 @@ def js_guard(cond: str, in_consequence: bool) -> str:
 
 class _Extractor(ExtractorBase):
     FUNCTION_TYPES = frozenset(FUNCTION_TYPES)
+    CONTAINERS = CONTAINERS
     PARAM_FIELDS = ("parameters", "parameter")
     IDENT_CHARS = rb"\w$"
     ENV_ROOTS = ("process",)
@@ -672,53 +672,19 @@ class _Extractor(ExtractorBase):
             self.add_call(node, "process.env" + (f".{nm}" if nm else ""), "read", [])
 
     def run(self, root: ts.Node, query: ts.Query) -> None:
-        cursor = ts.QueryCursor(query)
-        items: list[tuple[int, int, int, str, ts.Node]] = []
-        for _, caps in cursor.matches(root):
-            for cap, nodes in caps.items():
-                rank = 0 if cap in CONTAINERS else 1
-                for n in nodes:
-                    items.append((n.start_byte, -n.end_byte, rank, cap, n))
-        items.sort(key=lambda x: x[:4])
+        items = self.collect(root, query)
         # bindings first (in document order), then facts: a module alias declared below its first use in a
         # hoisted function still resolves.
-        for start, _, rank, cap, n in [x for x in items if x[3] in PASS1]:
-            self.enter(start)
-            if rank == 0:
-                self.push_container(cap, n)
-            elif cap == "import":
-                self.on_import(n)
-            elif cap == "decl":
-                self.on_decl(n, "name", "value")
-            elif cap == "assign":
-                self.on_decl(n, "left", "right")
-            elif cap == "massign" and n.type == "assignment_expression":
-                self.on_this_assign(n)
-        self.reset_stack()
-        self.recording = True
-        self.learn_env_aliases()
-        for start, _, rank, cap, n in items:
-            self.enter(start)
-            if rank == 0:
-                self.push_container(cap, n)
-            elif cap == "import":
-                self.on_import(n)
-            elif cap == "reexport":
-                self.on_reexport(n)
-            elif cap == "call":
-                self.on_call(n)
-            elif cap == "new":
-                self.on_new(n)
-            elif cap == "loop":
-                self.on_loop(n)
-            elif cap == "massign":
-                self.on_massign(n)
-            elif cap == "comment":
-                self.on_comment(n)
-            elif cap == "penv":
-                self.on_process_env(n)
-            elif cap == "export":
-                self.on_export(n)
+        self.run_passes(items, {
+            "import": self.on_import,
+            "decl": lambda n: self.on_decl(n, "name", "value"),
+            "assign": lambda n: self.on_decl(n, "left", "right"),
+            "massign": lambda n: self.on_this_assign(n) if n.type == "assignment_expression" else None,
+        }, {
+            "import": self.on_import, "reexport": self.on_reexport, "call": self.on_call, "new": self.on_new,
+            "loop": self.on_loop, "massign": self.on_massign, "comment": self.on_comment,
+            "penv": self.on_process_env, "export": self.on_export,
+        })
 
 
 def extract_js(src: bytes, facts: FileFacts, keep: tuple[str, ...] | None = None) -> FileFacts:

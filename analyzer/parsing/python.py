@@ -40,7 +40,6 @@ QUERY = """
 (try_statement) @try
 """
 CONTAINERS = ("fn", "cls", "if", "try")
-PASS1 = frozenset(("fn", "cls", "global", "import", "importfrom", "assign", "with", "for", "decdef", "tparam"))
 MUTATORS = {"append", "add", "update", "pop", "popitem", "setdefault", "extend", "clear", "remove", "insert",
             "discard", "__setitem__", "appendleft", "sort", "reverse"}
 STATE_CTORS = {"dict": "dict", "list": "list", "set": "set", "collections.defaultdict": "dict",
@@ -128,6 +127,7 @@ def python_guard(cond: str) -> str:
 
 class _Extractor(ExtractorBase):
     FUNCTION_TYPES = frozenset(FUNCTION_TYPES)
+    CONTAINERS = CONTAINERS
     ENV_ROOTS = ("environ",)
     ENV_QNAMES = ("os.environ",)
 
@@ -624,59 +624,21 @@ class _Extractor(ExtractorBase):
         self.add_call(node, "os.environ[]", "read", args, {})
 
     def run(self, root: ts.Node) -> None:
-        cursor = ts.QueryCursor(_query())
-        items: list[tuple[int, int, int, str, ts.Node]] = []
-        for _, caps in cursor.matches(root):
-            for cap, nodes in caps.items():
-                rank = 0 if cap in CONTAINERS else 1
-                for n in nodes:
-                    items.append((n.start_byte, -n.end_byte, rank, cap, n))
-        items.sort(key=lambda x: x[:4])
+        items = self.collect(root, _query())
         # `global x` must precede every use of x in its function (a SyntaxError otherwise), so document order
         # sees it before the assignments it governs
-        for start, _, rank, cap, n in [x for x in items if x[3] in PASS1]:
-            self.enter(start)
-            if rank == 0:
-                self.push_container(cap, n)
-            elif cap == "global":
-                self.on_global(n)
-            elif cap == "import":
-                self.on_import(n, False)
-            elif cap == "importfrom":
-                self.on_import_from(n, False)
-            elif cap == "assign":
-                self.on_assign(n)
-            elif cap == "with":
-                self.on_with(n)
-            elif cap == "for":
-                self.on_for(n)
-            elif cap == "decdef":
-                self.on_decorated_def(n)
-            elif cap == "tparam":
-                self.on_typed_param(n)
-        self.reset_stack()
-        self.recording = True
-        self.learn_env_aliases()
-        for start, _, rank, cap, n in items:
-            self.enter(start)
-            if rank == 0:
-                self.push_container(cap, n)
-            elif cap == "import":
-                self.on_import(n, True)
-            elif cap == "importfrom":
-                self.on_import_from(n, True)
-            elif cap == "call":
-                self.on_call(n)
-            elif cap == "decorator":
-                self.on_decorator(n)
-            elif cap == "loop":
-                self.on_loop(n)
-            elif cap == "massign":
-                self.on_massign(n)
-            elif cap == "comment":
-                self.on_comment(n)
-            elif cap == "sub":
-                self.on_subscript(n)
+        self.run_passes(items, {
+            "global": self.on_global,
+            "import": lambda n: self.on_import(n, False),
+            "importfrom": lambda n: self.on_import_from(n, False),
+            "assign": self.on_assign, "with": self.on_with, "for": self.on_for,
+            "decdef": self.on_decorated_def, "tparam": self.on_typed_param,
+        }, {
+            "import": lambda n: self.on_import(n, True),
+            "importfrom": lambda n: self.on_import_from(n, True),
+            "call": self.on_call, "decorator": self.on_decorator, "loop": self.on_loop,
+            "massign": self.on_massign, "comment": self.on_comment, "sub": self.on_subscript,
+        })
 
 
 def extract_python(src: bytes, facts: FileFacts, keep: tuple[str, ...] | None = None) -> FileFacts:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Callable
 
 import tree_sitter as ts
 
@@ -61,6 +62,7 @@ MAX_FORCE = 24     # values within values converted at most this deep (the depth
 
 
 class ExtractorBase:
+    recording = False   # False in the bindings pass, True in the facts pass
     forcing = 0
     horizon: int | None = None
     FUNCTION_TYPES: frozenset[str] = frozenset()
@@ -74,6 +76,44 @@ class ExtractorBase:
     frames: list[Frame]                  # enclosing functions and classes, outermost first
     fns: list[Frame]                     # the function frames among them
     guards: list[tuple[int, int, str, bool]]   # (start, end, why, imports only): ranges under a guard
+
+    CONTAINERS: tuple[str, ...] = ()    # capture names that open a scope (functions, classes, if/try...)
+
+    def collect(self, root: ts.Node, query: ts.Query) -> list[tuple[int, int, int, str, ts.Node]]:
+        """Every capture as (start, -end, rank, name, node), in document order, outermost first, containers
+        before other captures of the same range (rank 0): the order the handlers and the stack rely on."""
+        items: list[tuple[int, int, int, str, ts.Node]] = []
+        for _, caps in ts.QueryCursor(query).matches(root):
+            for cap, nodes in caps.items():
+                rank = 0 if cap in self.CONTAINERS else 1
+                for n in nodes:
+                    items.append((n.start_byte, -n.end_byte, rank, cap, n))
+        items.sort(key=lambda x: x[:4])
+        return items
+
+    def run_passes(self, items: list[tuple[int, int, int, str, ts.Node]],
+                   bindings: dict[str, Callable[[ts.Node], None]], facts: dict[str, Callable[[ts.Node], None]]) -> None:
+        """Two walks over the captures in document order, both keeping the container stack: the bindings pass
+        (names and values only), then the facts pass (imports, calls, guards) with every binding known."""
+        for start, _, rank, cap, n in items:
+            if rank and cap not in bindings:
+                continue
+            self.enter(start)
+            if rank == 0:
+                self.push_container(cap, n)  # type: ignore[attr-defined]
+            else:
+                bindings[cap](n)
+        self.reset_stack()
+        self.recording = True
+        self.learn_env_aliases()
+        for start, _, rank, cap, n in items:
+            self.enter(start)
+            if rank == 0:
+                self.push_container(cap, n)  # type: ignore[attr-defined]
+            else:
+                handler = facts.get(cap)
+                if handler is not None:
+                    handler(n)
 
     def reset_stack(self) -> None:
         self.frames, self.fns, self.guards = [], [], []
