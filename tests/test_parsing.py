@@ -141,3 +141,27 @@ def test_broken_source_still_yields_facts():
     f = js("const fs = require('fs');\nconst x = ;\nfs.writeFileSync('x', 'y')\n")
     assert f.parse_errors >= 1
     assert "fs.writeFileSync" in qnames(f)
+
+
+def test_values_are_converted_as_of_their_assignment():
+    """Values become arguments' `bound` lazily, but see what was assigned before them, as if converted at
+    the assignment: a name reassigned from itself sees its older value, a later reassignment is not seen."""
+    f = py("from pathlib import Path\nimport os\nBASE = '/srv/app'\np = Path(BASE)\np = p / 'data'\n"
+           "name = 'a.json'\ntarget = os.path.join(p, name)\nname = 'later.json'\n"
+           "def save():\n    open(target, 'w')\n")
+    call = next(c for c in f.calls if c.qname == "open")
+    target = call.args[0].bound
+    assert target is not None and target.kind == "call" and target.value == "os.path.join"
+    p_arg, name_arg = target.inner
+    assert p_arg.bound is not None and p_arg.bound.kind == "concat"          # p = p / 'data'
+    older = p_arg.bound.inner[0].bound                                       # ... whose p is Path(BASE)
+    assert older is not None and older.value == "pathlib.Path" and older.inner[0].bound.value == "/srv/app"
+    assert name_arg.bound is not None and name_arg.bound.value == "a.json"   # not the later 'later.json'
+
+
+def test_function_parameter_shadows_a_module_value_in_lazy_conversion():
+    f = js("const fs = require('fs');\nconst dir = '/tmp/x';\nconst out = dir + '/a';\n"
+           "function save(dir) { fs.writeFileSync(out, 'x'); fs.writeFileSync(dir, 'y'); }\n")
+    w1, w2 = [c for c in f.calls if c.qname == "fs.writeFileSync"]
+    assert w1.args[0].bound is not None and w1.args[0].bound.inner[0].bound.value == "/tmp/x"   # module dir
+    assert w2.args[0].bound is None                                                             # the parameter
