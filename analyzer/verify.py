@@ -23,7 +23,8 @@ from typing import Any
 ENTRY_GUESSES = ("src/index.ts", "src/index.js", "src/index.mjs", "src/worker.ts", "src/worker.js", "index.ts",
                  "index.js", "worker.js", "src/server.ts", "src/server.js", "server.js", "app.js")
 
-WRAPPER_BODY = r"""  # appended to oracle.PRELUDE (the oracle module loads only when verify runs)
+# The Worker wrapper, appended to oracle.PRELUDE when verify runs (the oracle module loads only then).
+WRAPPER_BODY = r"""
 import * as W from "./worker.mjs";
 export default {
   async test(ctrl, env, ctx) {
