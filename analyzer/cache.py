@@ -20,7 +20,7 @@ from typing import Any
 
 from .parsing.facts import Arg, Call, FileFacts, Import, StateVar, Suppression
 
-FORMAT = 5
+FORMAT = 6
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +94,10 @@ def encode(f: FileFacts) -> str:
                     for i in f.imports],
         "calls": [[c.qname, c.kind, c.line, c.column, c.end_line, c.snippet, [_arg_out(a) for a in c.args],
                    {k: _arg_out(v) for k, v in c.kwargs.items()}, c.top_level, c.symbol, c.guard,
-                   _arg_out(c.receiver), c.partial] for c in f.calls],
+                   _arg_out(c.receiver)] for c in f.calls if not c.partial],
+        # partial calls (name and place only, see parsing/relevance.py): short rows, many of them
+        "partial": [[c.qname, c.kind, c.line, c.column, c.end_line, c.top_level, c.symbol]
+                    for c in f.calls if c.partial],
         "spans": [[k, lo, hi] for k, (lo, hi) in f.spans.items()],
         "suppressions": [[s.line, s.rules, s.reason, s.own_line, s.file_level] for s in f.suppressions],
         "state": [[s.name, s.kind, s.line, s.column, s.snippet, s.ctor, s.writes] for s in f.state],
@@ -109,10 +112,13 @@ def decode(text: str) -> FileFacts:
     for m, k, ln, col, snip, names, top, to, guard in d["imports"]:
         f.imports.append(Import(str(m), str(k), int(ln), int(col), str(snip), [str(x) for x in names], bool(top),
                                 bool(to), str(guard)))
-    for q, k, ln, col, end, snip, args, kwargs, top, sym, guard, recv, part in d["calls"]:
+    for q, k, ln, col, end, snip, args, kwargs, top, sym, guard, recv in d["calls"]:
         f.calls.append(Call(str(q), str(k), int(ln), int(col), int(end), str(snip),
                             [_arg_in(a) for a in args], {str(x): _arg_in(v) for x, v in kwargs.items()},  # type: ignore[misc]
-                            bool(top), str(sym), str(guard), _arg_in(recv), bool(part)))
+                            bool(top), str(sym), str(guard), _arg_in(recv)))
+    for q, k, ln, col, end, top, sym in d["partial"]:
+        f.calls.append(Call(str(q), str(k), int(ln), int(col), int(end), "", top_level=bool(top), symbol=str(sym),
+                            partial=True))
     f.spans = {str(k): (int(lo), int(hi)) for k, lo, hi in d["spans"]}
     for ln, rules, reason, own, fl in d["suppressions"]:
         f.suppressions.append(Suppression(int(ln), [str(r) for r in rules], str(reason), bool(own), bool(fl)))

@@ -514,9 +514,29 @@ def import_matches(module: str, pattern: str) -> bool:
     return module == pattern or module.startswith(pattern + "/") or module.startswith(pattern + ".")
 
 
+def _kinds(rule: Rule) -> frozenset[str]:
+    ck = rule.id + ":kinds"
+    if ck not in _KINDS:
+        _KINDS[ck] = frozenset(rule.match.get("kinds") or ("call", "new", "decorator", "pattern"))
+    return _KINDS[ck]
+
+
+_KINDS: dict[str, frozenset[str]] = {}
+
+
+def _import_regex(rule: Rule) -> re.Pattern[str]:
+    """`import_matches` for all of a rule's import patterns at once."""
+    ck = rule.id + ":imports"
+    if ck not in _PATTERN_CACHE:
+        alts = [re.escape(p[:-1]) if p.endswith("*") else re.escape(p) + r"(?:\Z|[/.])"
+                for p in rule.match.get("imports", [])]
+        _PATTERN_CACHE[ck] = re.compile("|".join(alts), re.S) if alts else re.compile(r"(?!x)x")
+    return _PATTERN_CACHE[ck]
+
+
 def match_calls(rule: Rule, facts: FileFacts) -> list[Hit]:
     pat = _patterns(rule, "calls")
-    kinds = set(rule.match.get("kinds") or ("call", "new", "decorator", "pattern"))
+    kinds = _kinds(rule)
     hits = []
     for c in facts.calls:
         if c.kind not in kinds or not pat.match(c.qname):
@@ -532,12 +552,12 @@ def match_calls(rule: Rule, facts: FileFacts) -> list[Hit]:
 
 
 def match_imports(rule: Rule, facts: FileFacts) -> list[Hit]:
-    pats = list(rule.match.get("imports", []))
+    rx = _import_regex(rule)
     hits = []
     for imp in facts.imports:
         if imp.type_only:
             continue
-        if any(import_matches(imp.module, p) for p in pats):
+        if rx.match(imp.module):
             hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard, top_level=imp.top_level))
     return hits
 
@@ -794,8 +814,10 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     from .dependencies import analyse_dependencies
     dependencies, dep_findings, dep_errors, extras = analyse_dependencies(disc, settings, files, scoped)
     errors += dep_errors
-    from .graph import build_graph, classify, find_entries, link_modules
-    link_modules(files, disc.root, extras.get("projects") or [], disc.other_files)
+    from .graph import Resolver, build_graph, classify, find_entries, link_modules
+    projects = extras.get("projects") or []
+    resolver = Resolver(disc.root, [f.path for f in files], projects, disc.other_files)
+    link_modules(files, disc.root, projects, disc.other_files, resolver=resolver)
     if keep is not None:
         # a partial call that linking renamed into a name that matters: extract its file again, keeping all
         matters = keeper(keep)
@@ -805,7 +827,7 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
             redo = parse_all(disc.root, [by_src[p] for p in sorted(again)], 1, None, use_cache, None)
             fresh = {f.path: f for f in redo}
             files = [fresh.get(f.path, f) for f in files]
-            link_modules(files, disc.root, extras.get("projects") or [], disc.other_files, only=again)
+            link_modules(files, disc.root, projects, disc.other_files, only=again, resolver=resolver)
         for f in files:   # partial calls have served their purpose: nothing downstream can match them
             if any(c.partial for c in f.calls):
                 f.calls = [c for c in f.calls if not c.partial]
@@ -813,7 +835,7 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     for sub, st in scoped.items():
         if st.main:
             mains.append(f"{sub}/{st.main}")
-    graph = build_graph(files, disc.root, extras.get("projects") or [], disc.other_files)
+    graph = build_graph(files, disc.root, projects, disc.other_files, resolver)
     entries = find_entries(files, disc.root, extras.get("entry_points") or [], mains, disc.other_files)
     ctx_result = classify(files, graph, entries)
     extras["context_mode"] = ctx_result.mode

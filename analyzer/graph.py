@@ -268,12 +268,14 @@ class ImportGraph:
         return getattr(self.nx, name)
 
 
-def build_graph(files: list[FileFacts], root: Path, projects: list[Any], other_files: list[str]) -> ImportGraph:
+def build_graph(files: list[FileFacts], root: Path, projects: list[Any], other_files: list[str],
+                resolver: Resolver | None = None) -> ImportGraph:
+    """`resolver`: the one module linking used (same files and projects), with its memoised answers."""
     g = ImportGraph()
     paths = [f.path for f in files]
     for p in paths:
         g.add_node(p)
-    res = Resolver(root, paths, projects, other_files)
+    res = resolver or Resolver(root, paths, projects, other_files)
     for f in files:
         for imp in f.imports:
             if imp.type_only:
@@ -409,12 +411,12 @@ def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list
 
 
 def link_modules(files: list[FileFacts], root: Path, projects: list[Any], other_files: list[str],
-                 only: set[str] | None = None) -> int:
+                 only: set[str] | None = None, resolver: Resolver | None = None) -> int:
     """Cross-module names: a call made through a name imported from a local module gets the qualified name
     that name has in its module (`from .celery_app import app; @app.task` -> `celery.Celery().task`;
     `const app = require('./app'); app.listen()` -> `express().listen`). Returns how many calls changed."""
     by_path = {f.path: f for f in files}
-    res = Resolver(root, by_path, projects, other_files)
+    res = resolver or Resolver(root, by_path, projects, other_files)
     local_tops = {m.split(".")[0] for m in res.py_modules}
     changed = 0
 

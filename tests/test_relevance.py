@@ -114,3 +114,22 @@ def test_every_rule_class_declares_the_calls_it_reads():
         calls = getattr(importlib.import_module(f"cfcompat.rules.classes.{m}"), "CALLS", None)
         assert calls is not None and "*" not in calls, m
     assert not Keep(keep_patterns()).all
+
+
+def test_rule_import_regex_is_import_matches():
+    """match_imports' one regex per rule means what import_matches means for each pattern."""
+    from hypothesis import given, settings, strategies as st
+
+    from cfcompat.analyzer.engine import _import_regex, import_matches
+    from cfcompat.rules import Rule
+
+    names = st.text(st.sampled_from(list("ab./-@*")), min_size=1, max_size=6)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(names, min_size=1, max_size=3), names)
+    def check(pats, module):
+        rule = Rule(id="t-" + "|".join(pats), category="x", languages=("javascript",), severity={}, effort=1,
+                    message="", remediation="", docs=(), match={"imports": pats})
+        assert (_import_regex(rule).match(module) is not None) == any(import_matches(module, p) for p in pats)
+
+    check()
