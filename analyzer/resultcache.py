@@ -8,7 +8,8 @@ when *nothing* the scan reads has changed, none of that can change either. The k
 - the request: scan options (target, date, flags, plan, config, workload, ...), the formats and files asked
   for, `--fail-on`, colour, and every `CFCOMPAT_*` variable except the cache location;
 - the repository as discovered: the root, each source file's path, language, role and content hash, each
-  other file's content hash (size and mtime above 16 MiB, e.g. model weights), the skipped files and the
+  other file's content hash (above 1 MiB its size, mode and mtime instead: hashing gigabytes of images or model
+  weights would cost more than the scan, and an edit changes the mtime), the skipped files and the
   vendor folders.
 
 Reads outside discovery (installed packages under node_modules/ or a virtualenv, see manifests/installed.py)
@@ -32,7 +33,7 @@ from .cache import cache_dir, open_store, parser_fingerprint
 from .discovery import Discovery
 
 VERSION = 1
-BIG = 16 * 1024 * 1024
+BIG = 1024 * 1024     # other files above this are compared by size, mode and mtime, not content
 KEEP_ENTRIES = 64
 
 

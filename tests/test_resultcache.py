@@ -103,3 +103,20 @@ def test_ci_modes_and_time_bounds_are_not_cached(env, tmp_path, capsys):
     for _ in range(2):
         run(capsys, str(r), "--format", "json", "--max-seconds", "60")
     assert env["n"] == 2
+
+
+def test_big_other_files_are_compared_by_stat_not_read(env, tmp_path, capsys, monkeypatch):
+    """A repository full of large assets must not be read through on every scan just to build the key."""
+    r = repo(tmp_path)
+    big = r / "public" / "video.bin"
+    big.parent.mkdir(exist_ok=True)
+    big.write_bytes(b"\0" * (resultcache.BIG + 1))
+    read: list[str] = []
+    real = resultcache._content_hash
+    monkeypatch.setattr(resultcache, "_content_hash", lambda p: (read.append(p), real(p))[1])
+    run(capsys, str(r), "--format", "json")
+    assert read and not any(p.endswith("video.bin") for p in read)
+    import os
+    os.utime(big, ns=(big.stat().st_atime_ns, big.stat().st_mtime_ns + 10_000_000))
+    run(capsys, str(r), "--format", "json")
+    assert env["n"] == 2            # a touched asset is still a change
