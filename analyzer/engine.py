@@ -492,19 +492,17 @@ class RuleContext:
     repo_calls: frozenset[str] = frozenset()     # every call qualified name in the repository
 
 
-def _compile_patterns(pats: list[str]) -> re.Pattern[str]:
-    """fnmatch globs as one regex (plain translation: fnmatch.translate's atomic groups are slow to compile)."""
-    from .parsing.relevance import glob_regex
-    return re.compile("|".join("(?:" + glob_regex(p) + ")" for p in pats), re.S) if pats else re.compile(r"(?!x)x")
+_PATTERN_CACHE: dict[str, Any] = {}
 
 
-_PATTERN_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _patterns(rule: Rule, key: str) -> re.Pattern[str]:
+def _patterns(rule: Rule, key: str) -> Callable[[str], bool]:
+    """A predicate for the rule's `key` globs (fnmatch meaning): exact names in a set, plain prefixes and
+    suffixes as tuples, only the rest as a regex (parsing.relevance.Keep, also used to filter extraction)."""
     ck = rule.id + ":" + key
     if ck not in _PATTERN_CACHE:
-        _PATTERN_CACHE[ck] = _compile_patterns(list(rule.match.get(key, [])))
+        from .parsing.relevance import Keep
+        pats = tuple(rule.match.get(key, []))
+        _PATTERN_CACHE[ck] = Keep(pats) if pats else (lambda _q: False)
     return _PATTERN_CACHE[ck]
 
 
@@ -539,7 +537,7 @@ def match_calls(rule: Rule, facts: FileFacts) -> list[Hit]:
     kinds = _kinds(rule)
     hits = []
     for c in facts.calls:
-        if c.kind not in kinds or not pat.match(c.qname):
+        if c.kind not in kinds or not pat(c.qname):
             continue
         if rule.top_level is not None and c.top_level != rule.top_level:
             continue
@@ -664,7 +662,7 @@ def evaluate_files(rules: tuple[Rule, ...], settings: Settings, discovery: Disco
         want = _patterns(rule, "files")
         unwanted = _patterns(rule, "exclude_files")
         for rel, name in names:
-            if not want.match(name) or unwanted.match(name):
+            if not want(name) or unwanted(name):
                 continue
             size = discovery.other_sizes.get(rel, 0)
             max_mb = rule.match.get("max_file_mb")
