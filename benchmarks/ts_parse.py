@@ -5,7 +5,7 @@ nothing else (no queries, no facts, no rules, no cache, no report).
 
 FILE_LIST holds one path relative to ROOT per line (benchmarks/run.py writes the files cfcompat scanned).
 Parallelism follows cfcompat's own policy (analyzer/engine.py `_parse_all`): one process below
-`PARALLEL_MIN_FILES` (400) files and `PARALLEL_MIN_BYTES` (8 MiB) or with one job, else a process pool of N
+`PARALLEL_MIN_FILES` (400) files and `PARALLEL_MIN_BYTES` (1 MiB) or with one job, else a process pool of N
 workers fed the biggest files first, in chunks of about equal bytes.
 Prints one JSON object: files, bytes, parse_seconds (time inside `Parser.parse`, summed over the workers),
 wall_seconds (measured inside this process, from after the imports to the end).
@@ -25,7 +25,7 @@ import tree_sitter_python as tspy
 import tree_sitter_typescript as tsts
 
 PARALLEL_MIN_FILES = 400
-PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+PARALLEL_MIN_BYTES = 1024 * 1024
 _PARSERS: dict[str, ts.Parser] = {}
 
 
