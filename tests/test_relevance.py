@@ -133,3 +133,20 @@ def test_rule_import_regex_is_import_matches():
         assert (_import_regex(rule).match(module) is not None) == any(import_matches(module, p) for p in pats)
 
     check()
+
+
+def test_keep_is_fnmatch_for_any_pattern_set():
+    """Keep's exact/prefix/suffix/infix split and its gated, lazily compiled regex mean what fnmatch means."""
+    from hypothesis import given, settings, strategies as st
+
+    pat = st.text(st.sampled_from(list("ab.()*?[]!")), min_size=1, max_size=6)
+    name = st.text(st.sampled_from(list("ab.()[]!")), max_size=8)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(pat, min_size=1, max_size=4), st.lists(name, min_size=1, max_size=5))
+    def check(pats, names):
+        k = Keep(tuple(pats))
+        for q in names:
+            assert k(q) == any(fnmatch.fnmatchcase(q, p) for p in pats), (pats, q)
+
+    check()

@@ -94,8 +94,32 @@ class Keep:
         self.prefixes = tuple(sorted(prefixes))
         self.suffixes = tuple(sorted(suffixes))
         self.infixes = tuple(sorted(infixes))
-        self.regex = re.compile("|".join(f"(?:{glob_regex(p)})" for p in complex_), re.S) if complex_ else None
+        # the rest go into one regex, compiled on first need, and tried only when a name starts with one of
+        # their literal heads or ends with one of their literal tails (a necessary condition): most scans of
+        # small repositories never compile it
+        self.complex = tuple(complex_)
+        self._regex: re.Pattern[str] | None = None
+        heads, tails = [], []
+        self.c_any = False
+        for p in complex_:
+            cut = [i for i, ch in enumerate(p) if ch in "*?["]
+            head, tail = p[:cut[0]], p[max((i for i, ch in enumerate(p) if ch in "*?]"), default=-1) + 1:]
+            if head:
+                heads.append(head)
+            elif tail:
+                tails.append(tail)
+            else:
+                self.c_any = True
+        self.c_heads = tuple(sorted(heads))
+        self.c_tails = tuple(sorted(tails))
         self.seen: dict[str, bool] = {}
+
+    def _complex(self, q: str) -> bool:
+        if not self.complex or not (self.c_any or q.startswith(self.c_heads) or q.endswith(self.c_tails)):
+            return False
+        if self._regex is None:
+            self._regex = re.compile("|".join(f"(?:{glob_regex(p)})" for p in self.complex), re.S)
+        return self._regex.match(q) is not None
 
     def __call__(self, q: str) -> bool:
         if self.all:
@@ -103,7 +127,7 @@ class Keep:
         v = self.seen.get(q)
         if v is None:
             v = q in self.exact or q.startswith(self.prefixes) or q.endswith(self.suffixes) or \
-                any(s in q for s in self.infixes) or (self.regex is not None and self.regex.match(q) is not None)
+                any(s in q for s in self.infixes) or self._complex(q)
             if len(self.seen) < 200_000:
                 self.seen[q] = v
         return v
