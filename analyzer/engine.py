@@ -14,7 +14,7 @@ from typing import Any, Callable
 from ..rules import Rule, load_rules
 from .discovery import Discovery, SourceFile, discover, read_source
 from .model import Dependency, Finding, ScanError, SEVERITY_RANK
-from .parsing.facts import Arg, Call, FileFacts, Import
+from .parsing.facts import Arg, Call, FileFacts
 from .settings import Settings, resolve_settings, settings_for, wrangler_dirs
 
 # Below this many files a single process is faster than paying worker start-up (override for tests).

@@ -16,7 +16,7 @@ import tree_sitter_typescript as tsts
 
 from .relevance import Keep, keeper, node_builtins
 from .scopes import ExtractorBase
-from .facts import prune, Arg, Call, FileFacts, Import, StateVar, normalise_module
+from .facts import Arg, Call, FileFacts, Import, StateVar, normalise_module
 
 FUNCTION_TYPES = {
     "function_declaration", "function_expression", "function", "arrow_function", "method_definition",

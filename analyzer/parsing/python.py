@@ -14,7 +14,7 @@ import tree_sitter_python as tspy
 
 from .relevance import PY_STDLIB, Keep, keeper
 from .scopes import ExtractorBase
-from .facts import prune, Arg, Call, FileFacts, Import, StateVar
+from .facts import Arg, Call, FileFacts, Import, StateVar
 
 QUERY = """
 (import_statement) @import
