@@ -20,7 +20,7 @@ from typing import Any
 
 from .parsing.facts import Arg, Call, FileFacts, Import, StateVar, Suppression
 
-FORMAT = 6
+FORMAT = 7
 
 
 @lru_cache(maxsize=1)
@@ -148,7 +148,14 @@ def open_store(path: Path, schema: str) -> sqlite3.Connection:
 
 
 class FactCache:
-    """SQLite-backed store of encoded facts. Every failure degrades to 'no cache', never to an error."""
+    """SQLite-backed store of encoded facts. Every failure degrades to 'no cache', never to an error.
+
+    Housekeeping, so that a cache on a developer machine or a CI runner does not grow for ever: stores of other
+    formats are deleted when this one opens, each entry remembers when it was last used, and on close entries
+    unused for `MAX_AGE_DAYS` go, as do the oldest beyond `MAX_ENTRIES`."""
+
+    MAX_AGE_DAYS = 30
+    MAX_ENTRIES = 300_000
 
     def __init__(self, directory: Path | None = None):
         self.dir = directory or cache_dir()
@@ -157,14 +164,29 @@ class FactCache:
         self.hits = 0
         self.misses = 0
         self.pending: list[tuple[str, str]] = []
+        self.used: list[str] = []
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
+            self._drop_other_formats()
             self.db = self._open()
         except (OSError, sqlite3.Error):
             self.db = None
 
+    def _drop_other_formats(self) -> None:
+        for old in self.dir.glob("facts-v*.sqlite*"):
+            stem = old.name.split(".sqlite", 1)[0]
+            if stem != f"facts-v{FORMAT}" and stem[len("facts-v"):].isdigit():
+                try:
+                    old.unlink()
+                except OSError:
+                    pass
+
     def _open(self) -> sqlite3.Connection:
-        return open_store(self.path, "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        # `at` before the (large) value: reading it never walks a row's overflow pages
+        db = open_store(self.path, "CREATE TABLE IF NOT EXISTS facts "
+                                   "(key TEXT PRIMARY KEY, at REAL NOT NULL, value TEXT NOT NULL)")
+        db.execute("CREATE INDEX IF NOT EXISTS facts_at ON facts (at)")
+        return db
 
     def get_many(self, keys: list[str]) -> dict[str, FileFacts]:
         out: dict[str, FileFacts] = {}
@@ -181,6 +203,7 @@ class FactCache:
                         continue   # undecodable entry: a miss, overwritten below
         except sqlite3.Error:
             return {}
+        self.used.extend(out)
         return out
 
     def put(self, key: str, facts: FileFacts, text: str | None = None) -> None:
@@ -189,14 +212,26 @@ class FactCache:
             self.pending.append((key, text if text is not None else encode(facts)))
 
     def flush(self) -> None:
-        if self.db is None or not self.pending:
+        if self.db is None or not (self.pending or self.used):
             return
+        import time
+        now = time.time()
         try:
             with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", self.pending)
+                self.db.executemany("INSERT OR REPLACE INTO facts (key, at, value) VALUES (?, ?, ?)",
+                                    [(k, now, v) for k, v in self.pending])
+                for i in range(0, len(self.used), 500):
+                    chunk = self.used[i:i + 500]
+                    self.db.execute("UPDATE facts SET at = ? WHERE key IN (%s)" % ",".join("?" * len(chunk)),
+                                    [now, *chunk])
+                self.db.execute("DELETE FROM facts WHERE at < ?", (now - self.MAX_AGE_DAYS * 86400,))
+                if self.pending and self.db.execute("SELECT count(*) FROM facts").fetchone()[0] > self.MAX_ENTRIES:
+                    self.db.execute("DELETE FROM facts WHERE key IN (SELECT key FROM facts ORDER BY at DESC "
+                                    "LIMIT -1 OFFSET ?)", (self.MAX_ENTRIES,))
         except sqlite3.Error:
             pass
         self.pending.clear()
+        self.used.clear()
 
     def close(self) -> None:
         self.flush()

@@ -71,3 +71,37 @@ def test_encode_decode_round_trip():
     src = (FIX / "express-multer-sqlite-cron" / "src" / "server.js").read_bytes()
     f = extract_js(src, FileFacts("src/server.js", "javascript", "runtime"))
     assert decode(encode(f)) == f
+
+
+def test_old_formats_go_and_unused_entries_age_out(cache_env, tmp_path, monkeypatch):
+    """The cache does not grow for ever: other formats' stores are deleted, entries unused for MAX_AGE_DAYS go,
+    and the oldest beyond MAX_ENTRIES go."""
+    import sqlite3
+    import time
+
+    cache_env.mkdir(parents=True)
+    stale = cache_env / "facts-v1.sqlite"
+    stale.write_bytes(b"old")
+    keep_other = cache_env / "results-v1.sqlite"
+    keep_other.write_bytes(b"")
+    repo = tmp_path / "r"
+    repo.mkdir()
+    for i in range(3):
+        (repo / f"m{i}.js").write_text(f"require('fs').writeFileSync('x{i}', 'y')\n")
+    scan(repo, ScanOptions(jobs=1))
+    assert not stale.exists() and keep_other.exists()
+    db_path = next(cache_env.glob("facts-v*.sqlite"))
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT count(*) FROM facts").fetchone()[0] == 3
+    # an entry nobody used for 31 days disappears at the next close; the used ones are refreshed
+    db.execute("INSERT INTO facts (key, at, value) VALUES ('gone', ?, '{}')", (time.time() - 31 * 86400,))
+    db.commit()
+    scan(repo, ScanOptions(jobs=1))
+    keys = {k for (k,) in db.execute("SELECT key FROM facts")}
+    assert "gone" not in keys and len(keys) == 3
+    # a cap on entries: the least recently used go first
+    monkeypatch.setattr(FactCache, "MAX_ENTRIES", 2)
+    (repo / "m3.js").write_text("require('fs').rmSync('z')\n")
+    scan(repo, ScanOptions(jobs=1))
+    assert db.execute("SELECT count(*) FROM facts").fetchone()[0] == 2
+    db.close()
