@@ -632,6 +632,26 @@ def parse_pep508(text: str):
         raise ValueError(first) from None
 
 
+def read_yaml_mapping(root: Path, rel: str, res: Parsed, what: str, line_depth: int):
+    """A YAML manifest whose top level must be a mapping: (data, lines), or None after recording why in `res`
+    (unreadable, invalid YAML, not a mapping) or when the file is empty. `what` names the file in the message."""
+    try:
+        text = read_text(root, rel)
+    except ReadError as exc:
+        res.error(str(exc))
+        return None
+    data, lines, err = load_yaml(text, rel, line_depth=line_depth)
+    if err:
+        res.errors.append(err)
+        return None
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        res.error(f"invalid {what}: expected a mapping at the top level")
+        return None
+    return data, lines
+
+
 def read_package_tables(root: Path, rel: str, res: Parsed):
     """The `[[package]]` tables of a TOML lockfile (poetry.lock, uv.lock) with their line index, or None after
     recording why in `res` (unreadable, invalid TOML, `package` not an array) or when there are none.

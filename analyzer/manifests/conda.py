@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._common import Dependency, Parsed, ReadError, dirname, join_rel, load_yaml, normalize_pypi, read_text
+from ._common import Dependency, Parsed, dirname, join_rel, normalize_pypi, read_yaml_mapping
 from .pip_requirements import parse_requirement_lines
 
 _CONDA_SPEC = re.compile(r"^(?:(?P<channel>[^:\s]+)::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(?P<spec>.*)$")
@@ -13,20 +13,10 @@ _SKIP = {"python", "pip", "python_abi"}
 
 def read_environment(root: Path, rel: str) -> Parsed:
     res = Parsed(rel, "environment.yml")
-    try:
-        text = read_text(root, rel)
-    except ReadError as exc:
-        res.error(str(exc))
+    got = read_yaml_mapping(root, rel, res, "environment file", line_depth=4)
+    if got is None:
         return res
-    data, lines, err = load_yaml(text, rel, line_depth=4)
-    if err:
-        res.errors.append(err)
-        return res
-    if data is None:
-        return res
-    if not isinstance(data, dict):
-        res.error("invalid environment file: expected a mapping at the top level")
-        return res
+    data, lines = got
     deps = data.get("dependencies")
     if deps is None:
         return res

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._common import Parsed, ReadError, load_yaml, read_text
+from ._common import Parsed, read_yaml_mapping
 from .npm import _Collector, _platform_evidence
 
 _DEP_SECTIONS = ("dependencies", "optionalDependencies")
@@ -45,20 +45,10 @@ def parse_key(key: str, major: int) -> tuple[str, str] | None:
 
 def read_pnpm_lock(root: Path, rel: str) -> Parsed:
     res = Parsed(rel, "pnpm-lock")
-    try:
-        text = read_text(root, rel)
-    except ReadError as exc:
-        res.error(str(exc))
+    got = read_yaml_mapping(root, rel, res, "pnpm-lock.yaml", line_depth=2)
+    if got is None:
         return res
-    data, lines, err = load_yaml(text, rel, line_depth=2)
-    if err:
-        res.errors.append(err)
-        return res
-    if data is None:
-        return res
-    if not isinstance(data, dict):
-        res.error("invalid pnpm-lock.yaml: expected a mapping at the top level")
-        return res
+    data, lines = got
     major = _major(data.get("lockfileVersion"))
     lockname = rel.rsplit("/", 1)[-1]
     col = _Collector("npm", rel)
@@ -110,20 +100,10 @@ def read_pnpm_lock(root: Path, rel: str) -> Parsed:
 
 def read_pnpm_workspace(root: Path, rel: str) -> Parsed:
     res = Parsed(rel, "pnpm-workspace")
-    try:
-        text = read_text(root, rel)
-    except ReadError as exc:
-        res.error(str(exc))
+    got = read_yaml_mapping(root, rel, res, "pnpm-workspace.yaml", line_depth=1)
+    if got is None:
         return res
-    data, _lines, err = load_yaml(text, rel, line_depth=1)
-    if err:
-        res.errors.append(err)
-        return res
-    if data is None:
-        return res
-    if not isinstance(data, dict):
-        res.error("invalid pnpm-workspace.yaml: expected a mapping at the top level")
-        return res
+    data, _lines = got
     pk = data.get("packages")
     if isinstance(pk, list):
         res.workspaces = [p for p in pk if isinstance(p, str)]
