@@ -303,3 +303,10 @@ def test_created_config(tmp_path: Path):
     assert path == "wrangler.jsonc"
     data = json5.loads(ws.read(path))
     assert data == {"name": "my-app", "main": "src/index.js", "compatibility_date": "2026-11-17"}
+
+
+@pytest.mark.parametrize("text", ["{", "{\"a\": 1,", "[1,", "{\"a\" 1}", "[1 2]"])
+def test_jsonc_truncated_or_malformed_is_a_clean_error(text: str):
+    """A broken wrangler.jsonc gives JsoncError (reported on one line), never an IndexError."""
+    with pytest.raises(jsonc.JsoncError):
+        jsonc.parse(text)

@@ -11,6 +11,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
+_KEY = re.compile(r"[A-Za-z_$][\w$]*")        # an unquoted object key
+_SCALAR = re.compile(r"-?[\w.+\-]+")         # a number, true, false, null
+
 
 class JsoncError(ValueError):
     pass
@@ -78,6 +81,27 @@ class _Scanner:
             j += 1
         raise JsoncError("unterminated string")
 
+    def peek(self, ch: str) -> bool:
+        return self.i < len(self.s) and self.s[self.i] == ch
+
+    def more(self, node: Node, close: str) -> bool:
+        """After an object member or array item: a comma means another may follow (or, JSONC, the closer right
+        away: a trailing comma); `close` ends the container. Anything else is an error."""
+        node.trailing_comma = False
+        self.ws()
+        if self.peek(","):
+            self.i += 1
+            node.trailing_comma = True
+            self.ws()
+            if self.peek(close):
+                self.i += 1
+                return False
+            return True
+        if self.peek(close):
+            self.i += 1
+            return False
+        raise JsoncError(f"expected ',' or '{close}' at offset {self.i}")
+
     def value(self) -> Node:
         self.ws()
         if self.i >= len(self.s):
@@ -87,65 +111,47 @@ class _Scanner:
         if c == "{":
             self.i += 1
             node = Node("object", start, start)
-            while True:
-                self.ws()
-                if self.i < len(self.s) and self.s[self.i] == "}":
-                    self.i += 1
-                    break
-                if self.s[self.i] in "\"'":
-                    koff = self.i
-                    key = self.string()
-                else:
-                    m = re.compile(r"[A-Za-z_$][\w$]*").match(self.s, self.i)
-                    if not m:
-                        raise JsoncError(f"expected a key at offset {self.i}")
-                    koff, key = self.i, m.group(0)
-                    self.i = m.end()
-                self.ws()
-                if self.i >= len(self.s) or self.s[self.i] != ":":
-                    raise JsoncError(f"expected ':' at offset {self.i}")
+            self.ws()
+            if self.peek("}"):
                 self.i += 1
-                v = self.value()
-                node.members.append((key, koff, v))
-                node.trailing_comma = False
-                self.ws()
-                if self.i < len(self.s) and self.s[self.i] == ",":
+            else:
+                while True:
+                    self.ws()
+                    if self.peek("\"") or self.peek("'"):
+                        koff = self.i
+                        key = self.string()
+                    else:
+                        m = _KEY.match(self.s, self.i)
+                        if not m:
+                            raise JsoncError(f"expected a key at offset {self.i}")
+                        koff, key = self.i, m.group(0)
+                        self.i = m.end()
+                    self.ws()
+                    if not self.peek(":"):
+                        raise JsoncError(f"expected ':' at offset {self.i}")
                     self.i += 1
-                    node.trailing_comma = True
-                    continue
-                self.ws()
-                if self.i < len(self.s) and self.s[self.i] == "}":
-                    self.i += 1
-                    break
-                raise JsoncError(f"expected ',' or '}}' at offset {self.i}")
+                    node.members.append((key, koff, self.value()))
+                    if not self.more(node, "}"):
+                        break
             node.end = self.i
             return node
         if c == "[":
             self.i += 1
             node = Node("array", start, start)
-            while True:
-                self.ws()
-                if self.i < len(self.s) and self.s[self.i] == "]":
-                    self.i += 1
-                    break
-                node.items.append(self.value())
-                node.trailing_comma = False
-                self.ws()
-                if self.i < len(self.s) and self.s[self.i] == ",":
-                    self.i += 1
-                    node.trailing_comma = True
-                    continue
-                self.ws()
-                if self.i < len(self.s) and self.s[self.i] == "]":
-                    self.i += 1
-                    break
-                raise JsoncError(f"expected ',' or ']' at offset {self.i}")
+            self.ws()
+            if self.peek("]"):
+                self.i += 1
+            else:
+                while True:
+                    node.items.append(self.value())
+                    if not self.more(node, "]"):
+                        break
             node.end = self.i
             return node
         if c in "\"'":
             self.string()
             return Node("scalar", start, self.i)
-        m = re.compile(r"-?[\w.+\-]+").match(self.s, self.i)
+        m = _SCALAR.match(self.s, self.i)
         if not m:
             raise JsoncError(f"unexpected character {c!r} at offset {self.i}")
         self.i = m.end()
