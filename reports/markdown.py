@@ -15,10 +15,10 @@ from typing import Any
 import jinja2
 
 from . import plan as plan_mod
+from .escape import WJ, code
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-WJ = "\u2060"   # WORD JOINER: invisible, stops @mention and #123 autolinks
 
 
 def _inert_refs(text: str) -> str:
@@ -52,20 +52,6 @@ def md(text: Any, table: bool = False) -> str:
         elif p:
             out.append(md_text(p))
     return "".join(out)
-
-
-def code(text: Any, table: bool = False) -> str:
-    """An inline code span that holds any text: the delimiter is longer than any backtick run inside."""
-    s = " ".join(str(text if text is not None else "").split())
-    if not s:
-        return ""
-    longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
-    tick = "`" * (longest + 1)
-    if s.startswith("`") or s.endswith("`") or (longest and (s.startswith(" ") or s.endswith(" "))):
-        s = f" {s} "
-    if table:
-        s = s.replace("|", "\\|")
-    return f"{tick}{s}{tick}"
 
 
 def fence(text: Any, lang: str = "") -> str:

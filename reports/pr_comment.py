@@ -19,8 +19,9 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from .escape import WJ, code
+
 MARKER = "<!-- cfcompat-pr-comment -->"
-WJ = "\u2060"
 MAX_ROWS = 50
 MAX_DETAILS = 30
 MAX_BODY = 60000          # GitHub rejects comment bodies over 65536 characters
@@ -54,20 +55,6 @@ def text(value: Any) -> str:
     s = re.sub(r"^(\s*)([-+=])", r"\1\\\2", s)          # list marker / setext underline at the start
     s = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", s)         # ordered-list marker at the start
     return _inert(s)
-
-
-def code(value: Any, table: bool = False) -> str:
-    """An inline code span holding any text (one line)."""
-    s = " ".join(str(value if value is not None else "").split())
-    if not s:
-        return ""
-    run = max((len(m) for m in re.findall(r"`+", s)), default=0)
-    fence = "`" * (run + 1)
-    if table:
-        s = s.replace("|", "\\|")
-    if s.startswith("`") or s.endswith("`"):
-        s = f" {s} "          # CommonMark strips one space each side
-    return f"{fence}{s}{fence}"
 
 
 def prose(value: Any, table: bool = False, limit: int = 0) -> str:
