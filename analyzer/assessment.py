@@ -392,23 +392,11 @@ def effort(result) -> dict[str, Any]:
     finding in a manifest counts 1 point when code findings of its category are already counted (the package swap
     is part of that work), else its full points. Hours: 1.5 to 3 per point (an engineer who knows the code;
     testing and rollout are the plan's own phases)."""
-    files = _source_paths(result)
-    code_cats = {f.category for f in active(result.findings) if f.path in files}
-    seen: set[tuple[str, str]] = set()
     by_cat: dict[str, float] = defaultdict(float)
     by_file: dict[str, float] = defaultdict(float)
-    per_finding: list[tuple[Finding, float]] = []
-    for f in active(result.findings):
-        if f.path not in files:   # manifest
-            pts = float(MANIFEST_POINTS) if f.category in code_cats else float(f.effort)
-        elif (f.rule_id, f.path) in seen:
-            pts = f.effort * REPEAT_FACTOR
-        else:
-            pts = float(f.effort)
-        seen.add((f.rule_id, f.path))
+    for f, pts in finding_points(result):
         by_cat[f.category] += pts
         by_file[f.path] += pts
-        per_finding.append((f, pts))
     total = sum(by_cat.values())
     points = int(round(total))
     return {
@@ -434,7 +422,7 @@ def finding_points(result) -> list[tuple[Finding, float]]:
     seen: set[tuple[str, str]] = set()
     out = []
     for f in active(result.findings):
-        if f.path not in files:
+        if f.path not in files:   # a manifest entry
             pts = float(MANIFEST_POINTS) if f.category in code_cats else float(f.effort)
         elif (f.rule_id, f.path) in seen:
             pts = f.effort * REPEAT_FACTOR
