@@ -286,6 +286,20 @@ def _passthrough(a: Arg) -> Arg | None:
     return None
 
 
+def _derived_from(a: Arg) -> Arg | None:
+    """For a call or `new` that passes a path through (`str(p)`, an env lookup's default) or builds one from an
+    argument (`path.join(base, ...)`) or from its receiver (`base.joinpath(...)`): the value the path comes from."""
+    inner = _passthrough(a)
+    if inner is not None:
+        return inner
+    q = a.value or ""
+    if q.endswith(_PATH_FUNCS) and a.inner:
+        return a.inner[0]
+    if q.endswith(_PATH_METHODS) and a.bound is not None:
+        return a.bound
+    return None
+
+
 def is_tmp(a: Arg | None, depth: int = 0) -> bool:
     """A path under the system temp folder (literal, os.tmpdir()/tempfile, or a value built from one)."""
     if a is None or depth > MAX_DEPTH:
@@ -303,14 +317,8 @@ def is_tmp(a: Arg | None, depth: int = 0) -> bool:
         q = a.value or ""
         if q.endswith(_TMP_FUNCS):
             return True
-        inner = _passthrough(a)
-        if inner is not None:
-            return is_tmp(inner, depth + 1)
-        if q.endswith(_PATH_FUNCS) and a.inner:
-            return is_tmp(a.inner[0], depth + 1)
-        if q.endswith(_PATH_METHODS) and a.bound is not None:
-            return is_tmp(a.bound, depth + 1)
-        return False
+        src = _derived_from(a)
+        return src is not None and is_tmp(src, depth + 1)
     if a.kind in ("identifier", "member"):
         name = (a.value or "").split(".")[-1]
         if a.bound is not None and a.kind == "identifier":
@@ -350,14 +358,8 @@ def is_project_path(a: Arg | None, depth: int = 0) -> bool:
         q = a.value or ""
         if q in ("process.cwd", "os.getcwd", "pathlib.Path.cwd", "fileURLToPath", "url.fileURLToPath"):
             return True
-        inner = _passthrough(a)
-        if inner is not None:
-            return is_project_path(inner, depth + 1)
-        if q.endswith(_PATH_FUNCS) and a.inner:
-            return is_project_path(a.inner[0], depth + 1)
-        if q.endswith(_PATH_METHODS) and a.bound is not None:
-            return is_project_path(a.bound, depth + 1)
-        return False
+        src = _derived_from(a)
+        return src is not None and is_project_path(src, depth + 1)
     if a.kind == "concat":
         return bool(a.inner) and is_project_path(a.inner[0], depth + 1)
     return False
