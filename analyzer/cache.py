@@ -49,11 +49,21 @@ def cache_dir() -> Path:
     return Path(base) / "cfcompat"
 
 
-def file_key(path: str, role: str, data: bytes, mode: str = "all") -> str:
-    """`mode`: which calls the extraction kept (parsing.relevance.fingerprint of the patterns)."""
+def content_digest(path: str) -> bytes | None:
+    """SHA-256 of a file's bytes as they are on disk, or None when it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).digest()
+    except OSError:
+        return None
+
+
+def file_key(path: str, role: str, digest: bytes, mode: str = "all") -> str:
+    """`digest`: `content_digest` of the file; `mode`: which calls the extraction kept
+    (parsing.relevance.fingerprint of the patterns)."""
     h = hashlib.sha256(parser_fingerprint().encode())
     h.update(b"\0" + path.encode("utf-8") + b"\0" + role.encode() + b"\0" + mode.encode() + b"\0")
-    h.update(data)
+    h.update(digest)
     return h.hexdigest()
 
 

@@ -166,7 +166,8 @@ def _result_cache(path: Path, opts, workload: dict, fmt: str, use_color: bool, o
         "stdout": fmt, "color": use_color, "outputs": sorted({f for f, _ in outs}),
     }
     try:
-        return ResultCache(), repo_key(opts.discovery, request)
+        opts.digests = {}
+        return ResultCache(), repo_key(opts.discovery, request, opts.digests)
     except Exception:   # a cache must never fail the scan
         return None, None
 

@@ -41,6 +41,7 @@ class ScanOptions:
     config: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
     discovery: Discovery | None = None  # reuse a discovery already made (the result-cache lookup walks first)
+    digests: dict[str, bytes] | None = None   # ... and the source digests it took (path -> SHA-256)
 
 
 @dataclass
@@ -152,21 +153,23 @@ def _not_scanned(s: SourceFile, limit: float) -> FileFacts:
 
 def parse_all(root: Path, sources: list[SourceFile], jobs: int,
               progress: Callable[[int, int], None] | None = None, use_cache: bool = False,
-              keep: tuple[str, ...] | None = None) -> list[FileFacts]:
+              keep: tuple[str, ...] | None = None, digests: dict[str, bytes] | None = None) -> list[FileFacts]:
+    """Facts of every source, from the facts cache where the file is unchanged. `digests`: content digests
+    already taken (the result-cache key reads every file first), so that a file is not read twice for its key."""
     if not use_cache:
         return _parse_all(root, sources, jobs, progress, keep)
-    from .cache import FactCache, file_key
+    from .cache import FactCache, content_digest, file_key
     from .parsing.relevance import fingerprint as keep_fingerprint
     cache = FactCache()
     keyed: dict[str, str] = {}
     errors: list[FileFacts] = []
     mode = keep_fingerprint(keep)
     for s in sources:
-        data, err = read_source(root, s.path)
-        if data is None:
-            errors.append(parse_bytes(s, None, err))
+        digest = (digests or {}).get(s.path) or content_digest(str(root / s.path))
+        if digest is None:
+            errors.append(parse_bytes(s, *read_source(root, s.path)))
         else:
-            keyed[s.path] = file_key(s.path, s.role, data, mode)
+            keyed[s.path] = file_key(s.path, s.role, digest, mode)
     hits = cache.get_many(sorted(set(keyed.values())))
     out: list[FileFacts] = list(errors)
     misses: list[SourceFile] = []
@@ -806,7 +809,7 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     from .parsing.relevance import keep_patterns, keeper
     keep = None if os.environ.get("CFCOMPAT_KEEP_ALL_CALLS") else keep_patterns()
     try:
-        files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache, keep)
+        files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache, keep, options.digests)
     finally:
         DEADLINE.clear()
     for f in files:

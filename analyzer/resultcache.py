@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .cache import cache_dir, open_store, parser_fingerprint
+from .cache import cache_dir, content_digest, open_store, parser_fingerprint
 from .discovery import Discovery
 
 VERSION = 1
@@ -88,14 +88,13 @@ def signature(kind: str, path: str) -> str:
 
 
 def _content_hash(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).digest()
-    except OSError as exc:
-        return f"unreadable:{exc.errno}".encode()
+    d = content_digest(path)
+    return d if d is not None else b"unreadable"
 
 
-def repo_key(disc: Discovery, request: dict[str, Any]) -> str:
+def repo_key(disc: Discovery, request: dict[str, Any], digests: dict[str, bytes] | None = None) -> str:
+    """The key of this scan; `digests` receives each readable source's content digest (the facts cache keys
+    files by the same digest, so the scan need not read them again for that)."""
     h = hashlib.sha256(code_fingerprint().encode())
     env = {k: v for k, v in os.environ.items() if k.startswith("CFCOMPAT_")
            and k not in ("CFCOMPAT_CACHE_DIR", "CFCOMPAT_BENCH_DIR")}
@@ -106,7 +105,10 @@ def repo_key(disc: Discovery, request: dict[str, Any]) -> str:
     h.update(json.dumps(list(disc.vendor_dirs)).encode())
     root = str(disc.root)
     for s in disc.sources:
-        h.update(_content_hash(os.path.join(root, s.path)))
+        d = content_digest(os.path.join(root, s.path))
+        if d is not None and digests is not None:
+            digests[s.path] = d
+        h.update(d if d is not None else b"unreadable")
     for rel in disc.other_files:
         h.update(b"\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
         path = os.path.join(root, rel)

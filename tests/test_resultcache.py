@@ -81,6 +81,10 @@ def test_any_input_change_is_a_miss(env, tmp_path, capsys, monkeypatch, change):
         monkeypatch.setattr(resultcache, "code_fingerprint", lambda: "another cfcompat")
     _, after = run(capsys, *args)
     assert env["n"] == 2                                   # scanned again
+    if change in ("source", "new-source", "manifest", "installed"):
+        # ... but every unchanged file's facts came from the facts cache, keyed by the digest the
+        # result-cache key already took (one read per file)
+        assert engine.LAST_CACHE_STATS["misses"] == (1 if change in ("source", "new-source") else 0)
     monkeypatch.setenv("CFCOMPAT_NO_CACHE", "1")
     _, fresh = run(capsys, *args)
     assert after == fresh                                  # and what it printed is the fresh result
