@@ -150,6 +150,4 @@ def keeper(patterns: tuple[str, ...] | None) -> Keep:
 def node_builtins() -> frozenset[str]:
     """Node.js built-in module names (a call through one of them is never renamed by linking)."""
     from ...rules import load_kb
-    mods = load_kb("node_modules.yaml").get("modules") or {}
-    names = set(mods if isinstance(mods, dict) else (m.get("name") for m in mods if isinstance(m, dict)))
-    return frozenset(str(n) for n in names if n)
+    return frozenset(str(m["name"]) for m in load_kb("node_modules.yaml")["modules"])
