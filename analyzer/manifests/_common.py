@@ -653,9 +653,10 @@ def read_yaml_mapping(root: Path, rel: str, res: Parsed, what: str, line_depth: 
 
 
 def read_package_tables(root: Path, rel: str, res: Parsed):
-    """The `[[package]]` tables of a TOML lockfile (poetry.lock, uv.lock) with their line index, or None after
-    recording why in `res` (unreadable, invalid TOML, `package` not an array) or when there are none.
-    Returns (data, packages, TomlIndex, spans of each [[package]] table)."""
+    """The `[[package]]` tables of a TOML lockfile (poetry.lock, uv.lock), or None after recording why in `res`
+    (unreadable, invalid TOML, `package` not an array) or when there are none.
+    Returns (data, packages, lines): lines[i] is the 1-based line of package i's `name` (else of its table
+    header, else 1), for the findings that point at it."""
     try:
         text = read_text(root, rel)
     except ReadError as exc:
@@ -672,4 +673,9 @@ def read_package_tables(root: Path, rel: str, res: Parsed):
         res.error(f"invalid {res.kind}: 'package' is not an array of tables")
         return None
     idx = TomlIndex(text)
-    return data, packages, idx, idx.array_spans(("package",))
+    spans = idx.array_spans(("package",))
+    lines = []
+    for i in range(len(packages)):
+        kl = idx.key_line(spans[i], "name") if i < len(spans) else None
+        lines.append(kl + 1 if kl is not None else spans[i][0] + 1 if i < len(spans) else 1)
+    return data, packages, lines

@@ -25,7 +25,7 @@ def read_poetry_lock(root: Path, rel: str) -> Parsed:
     lock = read_package_tables(root, rel, res)
     if lock is None:
         return res
-    data, packages, idx, spans = lock
+    data, packages, lines = lock
     old_files = data.get("metadata", {}).get("files") if isinstance(data.get("metadata"), dict) else None
     old_files = old_files if isinstance(old_files, dict) else {}
     old_norm = {normalize_pypi(str(k)): v for k, v in old_files.items()}
@@ -35,10 +35,7 @@ def read_poetry_lock(root: Path, rel: str) -> Parsed:
             continue
         name = normalize_pypi(pkg["name"])
         version = str(pkg.get("version", ""))
-        line = 1
-        if i < len(spans):
-            kl = idx.key_line(spans[i], "name")
-            line = (kl + 1) if kl is not None else spans[i][0] + 1
+        line = lines[i]
         files = _file_names(pkg.get("files")) or _file_names(old_norm.get(name))
         native, evidence = wheel_verdict(files, rel)
         category = pkg.get("category")

@@ -21,7 +21,7 @@ def read_uv_lock(root: Path, rel: str) -> Parsed:
     lock = read_package_tables(root, rel, res)
     if lock is None:
         return res
-    data, packages, idx, spans = lock
+    data, packages, lines = lock
     members = set()
     for pkg in packages:
         if isinstance(pkg, dict) and isinstance(pkg.get("source"), dict) and isinstance(pkg.get("name"), str):
@@ -34,10 +34,7 @@ def read_uv_lock(root: Path, rel: str) -> Parsed:
         name = normalize_pypi(pkg["name"])
         if name in members:
             continue
-        line = 1
-        if i < len(spans):
-            kl = idx.key_line(spans[i], "name")
-            line = (kl + 1) if kl is not None else spans[i][0] + 1
+        line = lines[i]
         files = []
         wheels = pkg.get("wheels")
         if isinstance(wheels, list):
