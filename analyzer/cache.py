@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import quick
 from .parsing.facts import Arg, Call, FileFacts, Import, StateVar, Suppression
 
 FORMAT = 7
@@ -43,19 +44,10 @@ def parser_fingerprint() -> str:
 
 
 def cache_dir() -> Path:
-    if os.environ.get("CFCOMPAT_CACHE_DIR"):
-        return Path(os.environ["CFCOMPAT_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cfcompat"
+    return Path(quick.cache_dir())
 
 
-def content_digest(path: str) -> bytes | None:
-    """SHA-256 of a file's bytes as they are on disk, or None when it cannot be read."""
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).digest()
-    except OSError:
-        return None
+content_digest = quick.content_digest
 
 
 def file_key(path: str, role: str, digest: bytes, mode: str = "all") -> str:

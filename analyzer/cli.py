@@ -117,11 +117,15 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
                        inline_ignores=not no_inline_ignores, use_cache=not no_cache, max_seconds=max_seconds)
     fmt = fmt or "text"
     use_color = sys.stdout.isatty() if color is None else color
-    rcache, rkey = _result_cache(path, opts, workload, fmt, use_color, outs, fail_on, diff_base, baseline_file)
+    checks: list[tuple[str, str, str]] = []
+    rcache, rkey = _result_cache(path, opts, workload, fmt, use_color, outs, fail_on, diff_base, baseline_file,
+                                 checks)
     if rcache is not None and rkey is not None:
         hit = rcache.get(rkey)
         if hit is not None:      # nothing the scan reads has changed: the last outputs are this run's outputs
             rcache.close()
+            _remember(path, opts, config_file, checks + hit["touched"], hit["outputs"], outs, hit["worst"],
+                      fail_on)
             _finish(hit["outputs"], outs, hit["worst"], fail_on)
             return
     from .ci_commands import apply as apply_ci, prepare as prepare_ci
@@ -144,15 +148,18 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
     worst = max((SEVERITY_RANK[f.severity] for f in result.findings), default=0)
     if rcache is not None and rkey is not None:
         if not result.summary.get("partial"):
-            rcache.put(rkey, rendered, worst, touched)
+            checks += rcache.put(rkey, rendered, worst, touched)
+            _remember(path, opts, config_file, checks, rendered, outs, worst, fail_on)
         rcache.close()
     _finish(rendered, outs, worst, fail_on)
 
 
 def _result_cache(path: Path, opts, workload: dict, fmt: str, use_color: bool, outs: list[tuple[str, Path]],
-                  fail_on: str, diff_base: str | None, baseline_file: Path | None):
+                  fail_on: str, diff_base: str | None, baseline_file: Path | None,
+                  checks: list[tuple[str, str, str]]):
     """The whole-scan result cache and this run's key, or (None, None) when the run is not cacheable: no
-    cache, CI modes (--diff-base, --baseline), a time bound, or coloured text on a terminal."""
+    cache, CI modes (--diff-base, --baseline), a time bound, or coloured text on a terminal. `checks`
+    receives the replay checks of every file the key read."""
     if not opts.use_cache or os.environ.get("CFCOMPAT_NO_CACHE") or diff_base or baseline_file or \
             opts.max_seconds or (fmt == "text" and use_color):
         return None, None
@@ -167,9 +174,25 @@ def _result_cache(path: Path, opts, workload: dict, fmt: str, use_color: bool, o
     }
     try:
         opts.digests = {}
-        return ResultCache(), repo_key(opts.discovery, request, opts.digests)
+        return ResultCache(), repo_key(opts.discovery, request, opts.digests, checks)
     except Exception:   # a cache must never fail the scan
         return None, None
+
+
+def _remember(path: Path, opts, config_file: Path | None, checks: list[tuple[str, str, str]],
+              rendered: dict[str, str], outs: list[tuple[str, Path]], worst: int, fail_on: str) -> None:
+    """Write the replay record (quick.py) of this cacheable scan, when it was started from `main` (the
+    record is named by the command line as typed)."""
+    if _ARGV is None or _ARGV[:1] != ["scan"]:
+        return
+    from . import quick
+    from .resultcache import discovery_checks
+    try:
+        checks = discovery_checks(opts.discovery, path, config_file) + list(checks)
+    except Exception:    # a cache must never fail the scan
+        return
+    status = 1 if fail_on != "never" and worst >= SEVERITY_RANK[fail_on] else 0
+    quick.remember(_ARGV, checks, [(str(f), rendered[f"o:{fmt}"]) for fmt, f in outs], rendered["stdout"], status)
 
 
 def _finish(rendered: dict[str, str], outs: list[tuple[str, Path]], worst: int, fail_on: str) -> None:
@@ -327,7 +350,12 @@ from .verify import register as _register_verify  # noqa: E402  (verify: start t
 _register_verify(cli)
 
 
+_ARGV: list[str] | None = None     # the arguments `main` was given: they name the replay record
+
+
 def main(argv: list[str] | None = None) -> None:
+    global _ARGV
+    _ARGV = list(sys.argv[1:] if argv is None else argv)
     try:
         cli.main(args=argv, prog_name="cfcompat", standalone_mode=False)
     except UsageFailure as exc:

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 import pathspec
 
 from .model import ScanError
+from .quick import listing_sig
 
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -70,6 +71,8 @@ class Discovery:
     other_sizes: dict[str, int] = field(default_factory=dict)
     skipped: list[ScanError] = field(default_factory=list)   # files skipped with a reason (size, minified, link)
     vendor_dirs: list[str] = field(default_factory=list)     # node_modules / virtualenv folders seen, not walked
+    walked: list[tuple[str, str]] = field(default_factory=list)  # (folder, quick.listing_sig) of each folder walked
+    ignore_files: list[str] = field(default_factory=list)    # .cfcompatignore / .gitignore files loaded
 
 
 def classify_role(rel: str) -> str:
@@ -154,6 +157,7 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
     extra = root / ".cfcompatignore"
     if extra.is_file():
         spec = _load_spec(extra, result.skipped, ".cfcompatignore")
+        result.ignore_files.append(".cfcompatignore")
         if spec:
             ignore.push("", spec)
     seen_dirs: set[tuple[int, int]] = set()
@@ -164,6 +168,7 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
             st = os.stat(dir_path)
         except OSError as exc:
             result.skipped.append(ScanError(rel_dir or ".", f"cannot read folder: {exc.strerror or exc}; skipped"))
+            result.walked.append((rel_dir, "-"))
             return
         key = (st.st_dev, st.st_ino)
         if key in seen_dirs:
@@ -174,6 +179,7 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
             gi = os.path.join(dir_path, ".gitignore")
             if os.path.isfile(gi) and not os.path.islink(gi):
                 spec = _load_spec(Path(gi), result.skipped, (rel_dir + "/.gitignore") if rel_dir else ".gitignore")
+                result.ignore_files.append((rel_dir + "/.gitignore") if rel_dir else ".gitignore")
                 if spec:
                     ignore.push(rel_dir, spec)
         try:
@@ -181,7 +187,9 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             result.skipped.append(ScanError(rel_dir or ".", f"cannot list folder: {exc.strerror or exc}; skipped"))
+            result.walked.append((rel_dir, "-"))
             return
+        result.walked.append((rel_dir, listing_sig(entries)))
         for entry in entries:
             name = entry.name
             rel = f"{rel_dir}/{name}" if rel_dir else name

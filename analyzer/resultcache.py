@@ -29,62 +29,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import quick
 from .cache import cache_dir, content_digest, open_store, parser_fingerprint
 from .discovery import Discovery
 
 VERSION = 1
-BIG = 1024 * 1024     # other files above this are compared by size, mode and mtime, not content
+BIG = quick.BIG       # other files above this are compared by size, mode and mtime, not content
 KEEP_ENTRIES = 64
 
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """Hash of every file of the three packages (sources, rule packs, knowledge base, templates)."""
-    import cfcompat.analyzer as an
-    import cfcompat.reports as rp
-    import cfcompat.rules as ru
-    h = hashlib.sha256(f"{VERSION}:{parser_fingerprint()}".encode())
-    for mod in (an, ru, rp):
-        base = Path(mod.__file__).resolve().parent
-        for p in sorted(base.rglob("*")):
-            if "__pycache__" in p.parts or not p.is_file() or p.suffix in (".pyc", ".pyo"):
-                continue
-            h.update(b"\0" + str(p.relative_to(base)).encode() + b"\0")
-            try:
-                h.update(p.read_bytes())
-            except OSError:
-                h.update(b"?")
-    return h.hexdigest()
-
-
-def _file_sig(path: str) -> str:
-    try:
-        st = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return "-"
-    return f"{st.st_mode}:{st.st_size}:{st.st_mtime_ns}"
-
-
-def _dir_sig(path: str) -> str:
-    h = hashlib.sha256()
-    try:
-        with os.scandir(path) as it:
-            rows = []
-            for e in it:
-                try:
-                    st = e.stat(follow_symlinks=False)
-                    rows.append(f"{e.name}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}")
-                except OSError:
-                    rows.append(f"{e.name}\0?")
-    except OSError:
-        return "-"
-    for r in sorted(rows):
-        h.update(r.encode("utf-8", "surrogateescape") + b"\n")
-    return h.hexdigest()
+    """cfcompat's own files (quick.code_fingerprint: every file of the three packages) and the parser
+    fingerprint (tree-sitter and grammar versions)."""
+    return hashlib.sha256(f"{VERSION}:{parser_fingerprint()}:{quick.code_fingerprint()}".encode()).hexdigest()
 
 
 def signature(kind: str, path: str) -> str:
-    return _dir_sig(path) if kind == "dir" else _file_sig(path)
+    return quick.signature(kind, path)
 
 
 def _content_hash(path: str) -> bytes:
@@ -92,9 +54,11 @@ def _content_hash(path: str) -> bytes:
     return d if d is not None else b"unreadable"
 
 
-def repo_key(disc: Discovery, request: dict[str, Any], digests: dict[str, bytes] | None = None) -> str:
+def repo_key(disc: Discovery, request: dict[str, Any], digests: dict[str, bytes] | None = None,
+             checks: list[tuple[str, str, str]] | None = None) -> str:
     """The key of this scan; `digests` receives each readable source's content digest (the facts cache keys
-    files by the same digest, so the scan need not read them again for that)."""
+    files by the same digest, so the scan need not read them again for that); `checks` receives the replay
+    checks (quick.py) of every file read here."""
     h = hashlib.sha256(code_fingerprint().encode())
     env = {k: v for k, v in os.environ.items() if k.startswith("CFCOMPAT_")
            and k not in ("CFCOMPAT_CACHE_DIR", "CFCOMPAT_BENCH_DIR")}
@@ -105,16 +69,47 @@ def repo_key(disc: Discovery, request: dict[str, Any], digests: dict[str, bytes]
     h.update(json.dumps(list(disc.vendor_dirs)).encode())
     root = str(disc.root)
     for s in disc.sources:
-        d = content_digest(os.path.join(root, s.path))
+        path = os.path.join(root, s.path)
+        d = content_digest(path)
         if d is not None and digests is not None:
             digests[s.path] = d
         h.update(d if d is not None else b"unreadable")
+        if checks is not None:
+            checks.append(("sha", path, d.hex() if d is not None else "unreadable"))
     for rel in disc.other_files:
         h.update(b"\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
         path = os.path.join(root, rel)
         size = disc.other_sizes.get(rel)
-        h.update(_file_sig(path).encode() if size is not None and size > BIG else _content_hash(path))
+        if size is not None and size > BIG:
+            sig = quick.file_sig(path)
+            h.update(sig.encode())
+            if checks is not None:
+                checks.append(("stat", path, sig))
+        else:
+            d = _content_hash(path)
+            h.update(d)
+            if checks is not None:
+                checks.append(("sha", path, "unreadable" if d == b"unreadable" else d.hex()))
     return h.hexdigest()
+
+
+def discovery_checks(disc: Discovery, given: Path, config_file: Path | None) -> list[tuple[str, str, str]]:
+    """The replay checks that discovery would see the same files: the root it resolves to, each walked
+    folder's entries, the ignore files it loaded, the venv markers of the folders it pruned, and the config
+    files `load_config` may read (also when absent)."""
+    root = str(disc.root)
+    out = [("real", os.path.abspath(given), root)]
+    out += [("list", os.path.join(root, rel) if rel else root, sig) for rel, sig in disc.walked]
+    for rel in disc.ignore_files:
+        p = os.path.join(root, rel)
+        out.append(("sha", p, quick.signature("sha", p)))
+    for rel in disc.vendor_dirs:
+        p = os.path.join(root, rel, "pyvenv.cfg")
+        out.append(("exists", p, quick.signature("exists", p)))
+    for p in [os.path.join(root, "cfcompat.toml"), os.path.join(root, "pyproject.toml")] + \
+            ([os.path.abspath(config_file)] if config_file is not None else []):
+        out.append(("sha", p, quick.signature("sha", p)))
+    return out
 
 
 class ResultCache:
@@ -134,7 +129,8 @@ class ResultCache:
                                      "(key TEXT PRIMARY KEY, at REAL NOT NULL, value TEXT NOT NULL)")
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The stored outputs for `key` when every recorded outside read is unchanged; else None."""
+        """The stored outputs for `key` when every recorded outside read is unchanged, with those reads'
+        checks; else None."""
         if self.db is None:
             return None
         try:
@@ -150,14 +146,16 @@ class ResultCache:
             for kind, path, sig in touched:
                 if signature(str(kind), str(path)) != sig:
                     return None
-            return {"outputs": outputs, "worst": worst}
+            return {"outputs": outputs, "worst": worst, "touched": [tuple(map(str, t)) for t in touched]}
         except (sqlite3.Error, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, key: str, outputs: dict[str, str], worst: int, touched: list[tuple[str, str]]) -> None:
-        if self.db is None:
-            return
+    def put(self, key: str, outputs: dict[str, str], worst: int,
+            touched: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+        """Store; returns the checks of the outside reads (also when nothing could be stored)."""
         sigs = [[k, p, signature(k, p)] for k, p in sorted(set(touched))]
+        if self.db is None:
+            return [tuple(s) for s in sigs]
         value = json.dumps({"outputs": outputs, "worst": worst, "touched": sigs})
         try:
             with self.db:
@@ -167,6 +165,7 @@ class ResultCache:
                                 "(SELECT key FROM results ORDER BY at DESC LIMIT ?)", (KEEP_ENTRIES,))
         except sqlite3.Error:
             pass
+        return [tuple(s) for s in sigs]
 
     def close(self) -> None:
         if self.db is not None:

@@ -1,0 +1,307 @@
+"""Replay: the same `cfcompat scan` command on an unchanged repository prints the last outputs again without
+loading the analyzer.
+
+The console script enters here. Loading the analyzer (click, rich, tree-sitter, the rule packs, the knowledge
+base) takes ~0.25 s, which is most of a rescan of a small repository even when the whole-scan result cache
+(resultcache.py) answers. So after every cacheable scan the CLI also writes a *replay record*, named by a hash
+of the command line as typed and of everything around it:
+
+- the arguments, the working directory, the environment (all of it but `_`, `OLDPWD`, `PWD`, `SHLVL`),
+  whether stdout is a terminal, the interpreter;
+- cfcompat's own files (the same code fingerprint the result cache uses) and the names in every `sys.path`
+  folder (a dependency upgraded or installed renames its `.dist-info`);
+
+and holding the checks that prove the repository is what that scan saw:
+
+- every folder discovery walked, by the names and types of its entries (a symlink by where it resolves);
+- every file it read, by SHA-256 of its content (other files above 1 MiB by size, mode and mtime, as the
+  result cache does), the ignore files and config files too (also when absent: creating one is a change);
+- the installed-package reads the result cache re-checks, the resolved root, the venv markers of pruned
+  folders;
+
+and the outputs: stdout, each `-o` file, the exit status. `main` recomputes the hash; when a record exists and
+every check holds, it writes the outputs and exits. Anything else (no record, a failed check, an unreadable or
+foreign record, an output that cannot be written) falls through to the full CLI, which scans (with its own
+caches) and writes a new record. Only the standard library is imported here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+
+VERSION = 1
+BIG = 1024 * 1024          # other files above this are checked by size, mode and mtime (as resultcache.BIG)
+KEEP_RECORDS = 64
+NOISE_ENV = frozenset({"_", "OLDPWD", "PWD", "SHLVL"})
+
+
+def cache_dir() -> str:
+    """The user's cache folder for cfcompat: $CFCOMPAT_CACHE_DIR, else $XDG_CACHE_HOME/cfcompat, else
+    ~/.cache/cfcompat."""
+    if os.environ.get("CFCOMPAT_CACHE_DIR"):
+        return os.environ["CFCOMPAT_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "cfcompat")
+
+
+def content_digest(path: str) -> bytes | None:
+    """SHA-256 of a file's bytes as they are on disk, or None when it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).digest()
+    except OSError:
+        return None
+
+
+def package_dirs() -> list[str]:
+    """The folders of cfcompat.analyzer, cfcompat.rules and cfcompat.reports, found without importing the
+    last two (their imports load the rule packs)."""
+    from importlib.util import find_spec
+    dirs = [os.path.dirname(os.path.abspath(__file__))]
+    for name in ("cfcompat.rules", "cfcompat.reports"):
+        spec = find_spec(name)
+        locs = list(spec.submodule_search_locations or []) if spec else []
+        dirs.append(os.path.abspath(locs[0]) if locs else name)
+    return dirs
+
+
+_CODE: list[str] = []
+
+
+def code_fingerprint() -> str:
+    """Hash of every file of the three packages (sources, rule packs, knowledge base, templates)."""
+    if _CODE:
+        return _CODE[0]
+    h = hashlib.sha256(f"code:{VERSION}".encode())
+    for base in package_dirs():
+        files = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            files += [os.path.join(dirpath, f) for f in filenames if not f.endswith((".pyc", ".pyo"))]
+        for p in sorted(files, key=lambda p: os.path.relpath(p, base).replace(os.sep, "/")):
+            h.update(b"\0" + os.path.relpath(p, base).replace(os.sep, "/").encode() + b"\0")
+            try:
+                with open(p, "rb") as fh:
+                    h.update(fh.read())
+            except OSError:
+                h.update(b"?")
+    _CODE.append(h.hexdigest())
+    return _CODE[0]
+
+
+# -- signatures ------------------------------------------------------------------------------------------------
+
+def file_sig(path: str) -> str:
+    """Size, mode and mtime (for files too big to hash on every run, and installed-package files)."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return "-"
+    return f"{st.st_mode}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def dir_sig(path: str) -> str:
+    """Names, modes, sizes and mtimes of a folder's entries (installed-package folders)."""
+    h = hashlib.sha256()
+    try:
+        with os.scandir(path) as it:
+            rows = []
+            for e in it:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                    rows.append(f"{e.name}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}")
+                except OSError:
+                    rows.append(f"{e.name}\0?")
+    except OSError:
+        return "-"
+    for r in sorted(rows):
+        h.update(r.encode("utf-8", "surrogateescape") + b"\n")
+    return h.hexdigest()
+
+
+def listing_sig(entries) -> str:
+    """What discovery saw of a folder: each entry's name and type, and where a symlink resolves. `entries`
+    are `os.DirEntry`s in any order."""
+    rows = []
+    for e in entries:
+        try:
+            if e.is_symlink():
+                kind = "l" + os.path.realpath(e.path)
+            elif e.is_dir(follow_symlinks=False):
+                kind = "d"
+            elif e.is_file(follow_symlinks=False):
+                kind = "f"
+            else:
+                kind = "o"
+        except OSError:
+            kind = "?"
+        rows.append(f"{e.name}\0{kind}")
+    rows.sort()
+    return hashlib.sha256("\n".join(rows).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _listing(path: str) -> str:
+    try:
+        with os.scandir(path) as it:
+            return listing_sig(list(it))
+    except OSError:
+        return "-"
+
+
+def _sha(path: str) -> str:
+    d = content_digest(path)
+    return d.hex() if d is not None else "unreadable"
+
+
+CHECKS = {
+    "list": _listing,
+    "sha": _sha,
+    "stat": file_sig,
+    "file": file_sig,
+    "dir": dir_sig,
+    "exists": lambda p: "1" if os.path.exists(p) else "0",
+    "real": os.path.realpath,
+}
+
+
+def signature(kind: str, path: str) -> str:
+    return CHECKS[kind](path)
+
+
+# -- the record's name -----------------------------------------------------------------------------------------
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def command_key(argv: list[str]) -> str:
+    h = hashlib.sha256(f"replay:{VERSION}".encode())
+    env = sorted((k, v) for k, v in os.environ.items() if k not in NOISE_ENV)
+    paths = []
+    for p in sys.path:
+        try:
+            with os.scandir(p or ".") as it:
+                paths.append([p, sorted(e.name for e in it)])
+        except OSError:
+            paths.append([p, None])
+    h.update(json.dumps({
+        "argv": list(argv), "cwd": os.getcwd(), "env": env, "tty": _isatty(sys.stdout),
+        "python": [sys.executable, sys.version], "code": code_fingerprint(), "path": paths,
+    }, ensure_ascii=False).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _records_dir() -> str:
+    return os.path.join(cache_dir(), f"replay-v{VERSION}")
+
+
+# -- replay -----------------------------------------------------------------------------------------------------
+
+def _load(path: str, key: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            rec = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        _discard(path)
+        return None
+    ok = (isinstance(rec, dict) and rec.get("v") == VERSION and rec.get("key") == key
+          and isinstance(rec.get("checks"), list) and isinstance(rec.get("outputs"), list)
+          and isinstance(rec.get("stdout"), str) and rec.get("exit") in (0, 1)
+          and all(isinstance(c, list) and len(c) == 3 and all(isinstance(x, str) for x in c) and c[0] in CHECKS
+                  for c in rec["checks"])
+          and all(isinstance(o, list) and len(o) == 2 and all(isinstance(x, str) for x in o)
+                  for o in rec["outputs"]))
+    if not ok:
+        _discard(path)
+        return None
+    return rec
+
+
+def _discard(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def replay(argv: list[str]) -> int | None:
+    """Write the recorded outputs of this exact command and return its exit status, or None (scan)."""
+    try:
+        key = command_key(argv)
+        path = os.path.join(_records_dir(), key + ".json")
+        rec = _load(path, key)
+        if rec is None:
+            return None
+        for kind, p, sig in rec["checks"]:
+            if signature(kind, p) != sig:
+                return None
+        for ofile, text in rec["outputs"]:
+            parent = os.path.dirname(ofile)
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            with open(ofile, "w", encoding="utf-8") as fh:
+                fh.write(text)
+    except Exception:   # a replay must never fail the run: the full CLI takes over
+        return None
+    try:
+        sys.stdout.write(rec["stdout"])
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return 0
+    try:
+        os.utime(path)   # recently used records are the ones kept
+    except OSError:
+        pass
+    return int(rec["exit"])
+
+
+def remember(argv: list[str], checks: list[tuple[str, str, str]], outputs: list[tuple[str, str]],
+             stdout: str, exit_status: int) -> None:
+    """Write the replay record of the scan that just ran. Never raises."""
+    if "\x1b" in stdout:    # click strips ANSI codes when stdout is not a terminal; a plain write would not
+        return
+    try:
+        key = command_key(argv)
+        folder = _records_dir()
+        os.makedirs(folder, exist_ok=True)
+        rec = {"v": VERSION, "key": key, "checks": [list(c) for c in checks],
+               "outputs": [list(o) for o in outputs], "stdout": stdout, "exit": exit_status}
+        tmp = os.path.join(folder, f".{key}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(rec, fh, ensure_ascii=False)
+        os.replace(tmp, os.path.join(folder, key + ".json"))
+        _prune(folder)
+    except Exception:
+        pass
+
+
+def _prune(folder: str) -> None:
+    rows = []
+    with os.scandir(folder) as it:
+        for e in it:
+            if e.name.endswith(".json"):
+                try:
+                    rows.append((e.stat().st_mtime_ns, e.name))
+                except OSError:
+                    pass
+    rows.sort(reverse=True)
+    for _, name in rows[KEEP_RECORDS:]:
+        _discard(os.path.join(folder, name))
+
+
+def main() -> None:
+    """The `cfcompat` console script: replay when possible, else the full CLI."""
+    argv = sys.argv[1:]
+    if argv[:1] == ["scan"] and "--no-cache" not in argv and not os.environ.get("CFCOMPAT_NO_CACHE"):
+        status = replay(argv)
+        if status is not None:
+            sys.exit(status)
+    from .cli import main as full
+    full(argv)
