@@ -20,7 +20,7 @@ from typing import Any
 from . import quick
 from .parsing.facts import Arg, Call, FileFacts, Import, StateVar, Suppression
 
-FORMAT = 7
+FORMAT = 8
 
 
 @lru_cache(maxsize=1)
@@ -95,10 +95,8 @@ def encode(f: FileFacts) -> str:
                     for i in f.imports],
         "calls": [[c.qname, c.kind, c.line, c.column, c.end_line, c.snippet, [_arg_out(a) for a in c.args],
                    {k: _arg_out(v) for k, v in c.kwargs.items()}, c.top_level, c.symbol, c.guard,
-                   _arg_out(c.receiver)] for c in f.calls if not c.partial],
-        # partial calls (name and place only, see parsing/relevance.py): short rows, many of them
-        "partial": [[c.qname, c.kind, c.line, c.column, c.end_line, c.top_level, c.symbol]
-                    for c in f.calls if c.partial],
+                   _arg_out(c.receiver)] for c in f.calls],
+        "linkable": sorted(f.linkable),
         "spans": [[k, lo, hi] for k, (lo, hi) in f.spans.items()],
         "suppressions": [[s.line, s.rules, s.reason, s.own_line, s.file_level] for s in f.suppressions],
         "state": [[s.name, s.kind, s.line, s.column, s.snippet, s.ctor, s.writes] for s in f.state],
@@ -117,9 +115,7 @@ def decode(text: str) -> FileFacts:
         f.calls.append(Call(str(q), str(k), int(ln), int(col), int(end), str(snip),
                             [_arg_in(a) for a in args], {str(x): _arg_in(v) for x, v in kwargs.items()},  # type: ignore[misc]
                             bool(top), str(sym), str(guard), _arg_in(recv)))
-    for q, k, ln, col, end, top, sym in d["partial"]:
-        f.calls.append(Call(str(q), str(k), int(ln), int(col), int(end), "", top_level=bool(top), symbol=str(sym),
-                            partial=True))
+    f.linkable = {str(q) for q in d["linkable"]}
     f.spans = {str(k): (int(lo), int(hi)) for k, lo, hi in d["spans"]}
     for ln, rules, reason, own, fl in d["suppressions"]:
         f.suppressions.append(Suppression(int(ln), [str(r) for r in rules], str(reason), bool(own), bool(fl)))

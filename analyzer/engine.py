@@ -823,18 +823,17 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     resolver = Resolver(disc.root, [f.path for f in files], projects, disc.other_files)
     link_modules(files, disc.root, projects, disc.other_files, resolver=resolver)
     if keep is not None:
-        # a partial call that linking renamed into a name that matters: extract its file again, keeping all
+        # a call name that linking renamed into a name that matters: extract its file again, keeping all
         matters = keeper(keep)
-        again = {f.path for f in files for c in f.calls if c.partial and matters(c.qname)}
+        again = {f.path for f in files if any(matters(q) for q in f.linkable)}
         if again:
             by_src = {s.path: s for s in disc.sources}
             redo = parse_all(disc.root, [by_src[p] for p in sorted(again)], 1, None, use_cache, None)
             fresh = {f.path: f for f in redo}
             files = [fresh.get(f.path, f) for f in files]
             link_modules(files, disc.root, projects, disc.other_files, only=again, resolver=resolver)
-        for f in files:   # partial calls have served their purpose: nothing downstream can match them
-            if any(c.partial for c in f.calls):
-                f.calls = [c for c in f.calls if not c.partial]
+        for f in files:   # the names have served their purpose: nothing downstream can match them
+            f.linkable = set()
     mains = [settings.main] if settings.main else []
     for sub, st in scoped.items():
         if st.main:

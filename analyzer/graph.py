@@ -482,4 +482,6 @@ def link_modules(files: list[FileFacts], root: Path, projects: list[Any], other_
             if new != c.qname:
                 c.qname = new
                 changed += 1
+        if f.linkable:   # names of calls the extraction did not keep: the engine checks what they became
+            f.linkable = {seen[q] if q in seen else rewrite(f.path, q, 0) for q in f.linkable}
     return changed

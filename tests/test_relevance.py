@@ -37,7 +37,8 @@ def test_the_filter_drops_calls_and_keeps_what_rules_name():
     names = {c.qname: c for c in facts.calls}
     assert "fs.writeFileSync" in names and names["fs.writeFileSync"].args[0].value == "data.json"
     assert "console.log" not in names and "helper" not in names
-    assert names["./store.save"].partial and names["./store.save"].args == []   # linking may rename it
+    assert "./store.save" not in names and "./store.save" in facts.linkable   # linking may rename it
+    assert "console.log" not in facts.linkable                                 # a global: linking cannot
     everything = parse_bytes(SourceFile("src/a.js", "javascript", "runtime", len(src)), src)
     assert {"console.log", "helper"} <= {c.qname for c in everything.calls}
 
@@ -52,7 +53,8 @@ def test_partial_call_that_linking_renames_gets_its_arguments(tmp_path: Path):
         "export default { fetch() { store.writeFileSync('data/out.json', 'x'); return new Response('ok'); } };\n")
     res = scan(tmp_path, ScanOptions(use_cache=False, jobs=1))
     calls = [c for f in res.files for c in f.calls if c.qname == "fs.writeFileSync"]
-    assert calls and not calls[0].partial and calls[0].args[0].value == "data/out.json"
+    assert calls and calls[0].args[0].value == "data/out.json" and calls[0].line == 2
+    assert all(not f.linkable for f in res.files)          # the names are dropped once linking is done
     assert any(f.rule_id == "fs-persistent-write" and f.path == "src/index.js" for f in res.findings)
 
 

@@ -32,7 +32,6 @@ class Call:
     symbol: str = ""            # enclosing function / class path, e.g. "Store.save"
     guard: str = ""             # why this code may not run on the target (filled by the guard pass)
     receiver: Arg | None = None  # for `obj.method(...)`: the object, reduced like an argument
-    partial: bool = False       # name and place only (see parsing/relevance.py): linking may still rename it
 
 
 @dataclass
@@ -96,6 +95,9 @@ class FileFacts:
     error: str | None = None    # set when the file could not be read or parsed at all
     parse_errors: int = 0       # syntax error nodes tree-sitter recovered from
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)   # function -> (first, last) line of its calls
+    # names of calls the extraction did not keep that cross-module linking may still rename (see
+    # parsing/relevance.py); emptied once linking is done
+    linkable: set[str] = field(default_factory=set)
     suppressions: list[Suppression] = field(default_factory=list)
     state: list[StateVar] = field(default_factory=list)
     exports: dict[str, str] = field(default_factory=dict)   # exported name -> qualified name ('default')

@@ -553,7 +553,7 @@ class _Extractor(ExtractorBase):
         if q is None:
             return
         if self.keep is not None and not self.keep(q) and not self.mentions_env(args_node):
-            self.skip_call(node, q, "call", self.linkable(q))
+            self.skip_call(node, q, self.linkable(q))
             if fn.type == "member_expression":
                 self.note_mutation(fn, q, args_node, node)
             return
@@ -582,7 +582,7 @@ class _Extractor(ExtractorBase):
             return
         args_node = node.child_by_field_name("arguments")
         if self.keep is not None and not self.keep(q) and not self.mentions_env(args_node):
-            self.skip_call(node, q, "new", self.linkable(q))
+            self.skip_call(node, q, self.linkable(q))
             return
         args = [self.arg(c) for c in (args_node.named_children if args_node is not None else []) if c.type != "comment"]
         self.add_call(node, q, "new", args)

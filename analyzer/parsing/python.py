@@ -509,7 +509,7 @@ class _Extractor(ExtractorBase):
                     q.startswith("self."):
                 q = "~" + q
         if self.keep is not None and not self.keep(q) and not self.mentions_env(node.child_by_field_name("arguments")):
-            self.skip_call(node, q, "call", self.linkable(q))
+            self.skip_call(node, q, self.linkable(q))
             if fn is not None and fn.type == "attribute":
                 self.note_mutation(fn, node)
             return
@@ -539,7 +539,7 @@ class _Extractor(ExtractorBase):
             return
         if self.keep is not None and not self.keep(q) and \
                 not (expr.type == "call" and self.mentions_env(expr.child_by_field_name("arguments"))):
-            self.skip_call(node, q, "decorator", self.linkable(q))
+            self.skip_call(node, q, self.linkable(q))
             return
         args, kwargs = self.call_args(expr) if expr.type == "call" else ([], {})
         self.add_call(node, q, "decorator", args, kwargs)

@@ -6,9 +6,10 @@ rule, and building their argument trees was most of the scan's time and memory. 
 - calls whose qualified name matches a name something looks at: the rule packs' `calls` patterns, each rule
   class module's `CALLS`, and `CONSUMER_CALLS` below (the engine's other readers of calls);
 - calls that the cross-module pass may still rename (`link_modules`: a name imported from a local module, or
-  from a package a workspace or tsconfig path could map to a local file). These are kept as *partial* calls
-  (name and place, no arguments); when linking turns one into a name that matters, the engine extracts that
-  file again with everything kept (`Keep(None)`).
+  from a package a workspace or tsconfig path could map to a local file). Only their names are kept
+  (`FileFacts.linkable`, a set: no place, no arguments, no Call objects to build and ship between processes);
+  when linking turns one into a name that matters, the engine extracts that file again with everything kept
+  (`Keep(None)`).
 
 A call whose arguments mention the environment (`process`, `environ`, or a local alias of them) is kept
 whatever its name: the env-var rule looks inside every call's arguments.

@@ -15,7 +15,7 @@ from typing import Callable
 
 import tree_sitter as ts
 
-from .facts import Arg, Call, FileFacts, StateVar, parse_suppression, prune
+from .facts import Arg, FileFacts, StateVar, parse_suppression, prune
 
 
 _UNSET = object()
@@ -182,14 +182,12 @@ class ExtractorBase:
             old = self.facts.spans.get(symbol)
             self.facts.spans[symbol] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
 
-    def skip_call(self, node: ts.Node, qname: str, kind: str, linkable: bool) -> None:
-        """A call that no rule can match: only its span, and (when linking may rename it) a partial call."""
-        top, symbol = self.enclosing(node)
-        self.note_span(node, symbol)
+    def skip_call(self, node: ts.Node, qname: str, linkable: bool) -> None:
+        """A call that no rule can match: only its span, and (when linking may rename it) its name."""
+        if self.frames:
+            self.note_span(node, self.frames[-1].symbol)
         if linkable:
-            self.facts.calls.append(Call(qname=qname, kind=kind, line=node.start_point[0] + 1,
-                                         column=node.start_point[1] + 1, end_line=node.end_point[0] + 1,
-                                         snippet="", top_level=top, symbol=symbol, partial=True))
+            self.facts.linkable.add(qname)
 
     def line_text(self, row: int) -> str:
         """The source line at `row` (0-based), stripped and cut to 240 characters: the finding's snippet."""
