@@ -821,15 +821,19 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     from .graph import Resolver, build_graph, classify, find_entries, link_modules
     projects = extras.get("projects") or []
     resolver = Resolver(disc.root, [f.path for f in files], projects, disc.other_files)
-    link_modules(files, disc.root, projects, disc.other_files, resolver=resolver)
+    renamed: dict[str, dict[str, str]] = {}
+    link_modules(files, disc.root, projects, disc.other_files, resolver=resolver, renamed=renamed)
     if keep is not None:
-        # a call name that linking renamed into a name that matters: extract its file again, keeping all
+        # a call the extraction left out that linking renames into a name that matters: extract its file
+        # again, keeping those calls too (by their names before linking)
         matters = keeper(keep)
-        again = {f.path for f in files if any(matters(q) for q in f.linkable)}
+        extra = {p: tuple(sorted("=" + q for q, new in names.items() if matters(new)))
+                 for p, names in renamed.items()}
+        again = {p for p, names in extra.items() if names}
         if again:
             by_src = {s.path: s for s in disc.sources}
-            redo = parse_all(disc.root, [by_src[p] for p in sorted(again)], 1, None, use_cache, None)
-            fresh = {f.path: f for f in redo}
+            fresh = {p: parse_all(disc.root, [by_src[p]], 1, None, use_cache, keep + extra[p])[0]
+                     for p in sorted(again)}
             files = [fresh.get(f.path, f) for f in files]
             link_modules(files, disc.root, projects, disc.other_files, only=again, resolver=resolver)
         for f in files:   # the names have served their purpose: nothing downstream can match them

@@ -411,10 +411,12 @@ def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list
 
 
 def link_modules(files: list[FileFacts], root: Path, projects: list[Any], other_files: list[str],
-                 only: set[str] | None = None, resolver: Resolver | None = None) -> int:
+                 only: set[str] | None = None, resolver: Resolver | None = None,
+                 renamed: dict[str, dict[str, str]] | None = None) -> int:
     """Cross-module names: a call made through a name imported from a local module gets the qualified name
     that name has in its module (`from .celery_app import app; @app.task` -> `celery.Celery().task`;
-    `const app = require('./app'); app.listen()` -> `express().listen`). Returns how many calls changed."""
+    `const app = require('./app'); app.listen()` -> `express().listen`). Returns how many calls changed.
+    `renamed` receives, per file, what each name in `FileFacts.linkable` (calls not extracted) became."""
     by_path = {f.path: f for f in files}
     res = resolver or Resolver(root, by_path, projects, other_files)
     local_tops = {m.split(".")[0] for m in res.py_modules}
@@ -482,6 +484,9 @@ def link_modules(files: list[FileFacts], root: Path, projects: list[Any], other_
             if new != c.qname:
                 c.qname = new
                 changed += 1
-        if f.linkable:   # names of calls the extraction did not keep: the engine checks what they became
-            f.linkable = {seen[q] if q in seen else rewrite(f.path, q, 0) for q in f.linkable}
+        if f.linkable and renamed is not None:   # calls not extracted: the engine checks what they became
+            got = renamed.setdefault(f.path, {})
+            for q in f.linkable:
+                new = seen.get(q)
+                got[q] = new if new is not None else rewrite(f.path, q, 0)
     return changed

@@ -50,12 +50,22 @@ def test_partial_call_that_linking_renames_gets_its_arguments(tmp_path: Path):
     (tmp_path / "src" / "store.js").write_text("const fs = require('fs');\nmodule.exports = fs;\n")
     (tmp_path / "src" / "index.js").write_text(
         "const store = require('./store');\n"
-        "export default { fetch() { store.writeFileSync('data/out.json', 'x'); return new Response('ok'); } };\n")
+        "export default { fetch() { store.writeFileSync('data/out.json', 'x'); return new Response('ok'); } };\n"
+        "helper(1);\n")
     res = scan(tmp_path, ScanOptions(use_cache=False, jobs=1))
     calls = [c for f in res.files for c in f.calls if c.qname == "fs.writeFileSync"]
     assert calls and calls[0].args[0].value == "data/out.json" and calls[0].line == 2
     assert all(not f.linkable for f in res.files)          # the names are dropped once linking is done
+    index = next(f for f in res.files if f.path == "src/index.js")
+    assert "helper" not in {c.qname for c in index.calls}   # extracted again for that name only, not for all
     assert any(f.rule_id == "fs-persistent-write" and f.path == "src/index.js" for f in res.findings)
+
+
+def test_exact_name_patterns_take_glob_characters_literally():
+    from cfcompat.analyzer.parsing.relevance import Keep
+    k = Keep(("=os.environ[]", "=a*b", "fs.write*"))
+    assert k("os.environ[]") and k("a*b") and k("fs.writeFile")
+    assert not k("os.environ") and not k("axb") and not k("aab") and not k("=a*b")
 
 
 @pytest.mark.parametrize("pattern,yes,no", [

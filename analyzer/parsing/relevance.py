@@ -66,7 +66,8 @@ def fingerprint(patterns: tuple[str, ...] | None) -> str:
 
 
 class Keep:
-    """`Keep(patterns)(qname)`: does the call matter? `Keep(None)` keeps everything."""
+    """`Keep(patterns)(qname)`: does the call matter? `Keep(None)` keeps everything. A pattern `=NAME` is that
+    exact name, glob characters and all (`x[]`): the engine adds such names when linking makes them matter."""
 
     def __init__(self, patterns: tuple[str, ...] | None):
         self.all = patterns is None or "*" in patterns
@@ -76,6 +77,9 @@ class Keep:
         infixes: list[str] = []
         complex_: list[str] = []
         for p in patterns or ():
+            if p.startswith("="):
+                exact.add(p[1:])
+                continue
             body = p.strip("*")
             if not any(ch in body for ch in "*?["):
                 if p == body:
