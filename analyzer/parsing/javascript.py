@@ -46,6 +46,7 @@ QUERY_COMMON = """
 # Methods that mutate a Map / Set / array / object in place.
 MUTATORS = {"set", "add", "delete", "clear", "push", "pop", "shift", "unshift", "splice", "sort", "reverse",
             "fill", "copyWithin", "assign"}
+_MUTATOR_BYTES = frozenset(m.encode() for m in MUTATORS)
 STATE_CTORS = {"Map": "map", "Set": "set", "WeakMap": "map", "lru-cache": "cache", "lru-cache.LRUCache": "cache",
                "node-cache": "cache", "quick-lru": "cache", "lru-cache.default": "cache", "mnemonist.LRUCache": "cache"}
 
@@ -215,10 +216,9 @@ class _Extractor(ExtractorBase):
                 if key in self.bindings:
                     return self.bindings[key]
             obj = self.resolve(objn, depth + 1)
-            prop = node.child_by_field_name("property")
-            if obj is None or prop is None:
+            if obj is None or propn is None:
                 return None
-            q = f"{obj}.{prop.text.decode('utf-8', 'replace')}"
+            q = f"{obj}.{propn.text.decode('utf-8', 'replace')}"
             return self.normalise(self._rebind(q))
         if t == "subscript_expression":
             obj = self.resolve(node.child_by_field_name("object"), depth + 1)
@@ -568,7 +568,7 @@ class _Extractor(ExtractorBase):
     def note_mutation(self, fn: ts.Node, q: str, args_node: ts.Node | None, node: ts.Node) -> None:
         """`cache.set(k, v)`, `list.push(x)`, `Object.assign(state, ...)`: a write to module state."""
         prop = fn.child_by_field_name("property")
-        if prop is not None and prop.text.decode() in MUTATORS:
+        if prop is not None and prop.text in _MUTATOR_BYTES:
             obj = fn.child_by_field_name("object")
             if obj is not None and obj.type == "identifier":
                 self.note_write(obj, node)

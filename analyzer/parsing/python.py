@@ -42,6 +42,7 @@ QUERY = """
 CONTAINERS = ("fn", "cls", "if", "try")
 MUTATORS = {"append", "add", "update", "pop", "popitem", "setdefault", "extend", "clear", "remove", "insert",
             "discard", "__setitem__", "appendleft", "sort", "reverse"}
+_MUTATOR_BYTES = frozenset(m.encode() for m in MUTATORS)
 STATE_CTORS = {"dict": "dict", "list": "list", "set": "set", "collections.defaultdict": "dict",
                "collections.OrderedDict": "dict", "collections.deque": "list", "collections.Counter": "dict",
                "cachetools.TTLCache": "cache", "cachetools.LRUCache": "cache", "cachetools.Cache": "cache",
@@ -484,38 +485,38 @@ class _Extractor(ExtractorBase):
         return args, kwargs
 
     def on_call(self, node: ts.Node) -> None:
-        if (node.start_byte, node.end_byte) in self.decorator_calls:
+        if self.decorator_calls and (node.start_byte, node.end_byte) in self.decorator_calls:
             return  # recorded once, as the decorator
         fn = node.child_by_field_name("function")
         q = self.resolve(fn)
-        if q is None:
+        if q is None or fn is None:
             return
-        if fn is not None and fn.type == "identifier" and q == "__import__":
+        ftype = fn.type
+        if ftype == "identifier" and q == "__import__":
             args, _ = self.call_args(node)
             if args and args[0].kind == "string" and args[0].value:
                 self.add_import(node, args[0].value, "dynamic", [])
             return
-        if q in ("importlib.import_module",):
+        if q == "importlib.import_module":
             args, _ = self.call_args(node)
             if args and args[0].kind == "string" and args[0].value:
                 self.add_import(node, args[0].value, "dynamic", [])
-        if fn is not None and fn.type == "attribute":
+        if ftype == "attribute" and q.startswith("self."):
             root = fn
             while root.type == "attribute":
                 root = root.child_by_field_name("object")
                 if root is None:
                     break
-            if root is not None and root.type == "identifier" and root.text.decode() == "self" and \
-                    q.startswith("self."):
+            if root is not None and root.type == "identifier" and root.text == b"self":
                 q = "~" + q
         if self.keep is not None and not self.keep(q) and not self.mentions_env(node.child_by_field_name("arguments")):
             self.skip_call(node, q, self.linkable(q))
-            if fn is not None and fn.type == "attribute":
+            if ftype == "attribute":
                 self.note_mutation(fn, node)
             return
         args, kwargs = self.call_args(node)
         self.add_call(node, q, "call", args, kwargs)
-        if fn is not None and fn.type == "attribute":
+        if ftype == "attribute":
             self.note_mutation(fn, node)
             obj = fn.child_by_field_name("object")
             if obj is not None:
@@ -523,7 +524,7 @@ class _Extractor(ExtractorBase):
 
     def note_mutation(self, fn: ts.Node, node: ts.Node) -> None:
         attr = fn.child_by_field_name("attribute")
-        if attr is not None and attr.text.decode() in MUTATORS:
+        if attr is not None and attr.text in _MUTATOR_BYTES:
             self.note_write(fn.child_by_field_name("object"), node)
 
     def on_decorator(self, node: ts.Node) -> None:

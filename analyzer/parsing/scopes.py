@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from operator import itemgetter
 from typing import Callable
 
 import tree_sitter as ts
@@ -58,6 +59,7 @@ class Value:
         self.busy = False
 
 
+_ORDER = itemgetter(0, 1, 2, 3)    # captures sort by position, outermost first, containers first; never by node
 MAX_FORCE = 24     # values within values converted at most this deep (the depth `prune` keeps)
 
 
@@ -83,12 +85,14 @@ class ExtractorBase:
         """Every capture as (start, -end, rank, name, node), in document order, outermost first, containers
         before other captures of the same range (rank 0): the order the handlers and the stack rely on."""
         items: list[tuple[int, int, int, str, ts.Node]] = []
+        add = items.append
+        containers = self.CONTAINERS
         for _, caps in ts.QueryCursor(query).matches(root):
             for cap, nodes in caps.items():
-                rank = 0 if cap in self.CONTAINERS else 1
+                rank = 0 if cap in containers else 1
                 for n in nodes:
-                    items.append((n.start_byte, -n.end_byte, rank, cap, n))
-        items.sort(key=lambda x: x[:4])
+                    add((n.start_byte, -n.end_byte, rank, cap, n))
+        items.sort(key=_ORDER)
         return items
 
     def run_passes(self, items: list[tuple[int, int, int, str, ts.Node]],
