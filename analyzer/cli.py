@@ -59,7 +59,8 @@ def cli() -> None:
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
               help="Config file (default: cfcompat.toml or [tool.cfcompat] in pyproject.toml at PATH).")
 @click.option("--no-cache", is_flag=True,
-              help="Ignore and do not write the incremental caches (per-file facts, whole-scan results).")
+              help="Ignore and do not write the incremental caches (per-file facts, whole-scan results, replay "
+                   "records).")
 @click.option("--max-seconds", type=click.FloatRange(min=0.1), default=None,
               help="Stop after this many seconds with partial results (files not reached are listed as not scanned).")
 @click.option("--no-inline-ignores", is_flag=True,

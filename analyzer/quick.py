@@ -57,10 +57,17 @@ def content_digest(path: str) -> bytes | None:
 
 def package_dirs() -> list[str]:
     """The folders of cfcompat.analyzer, cfcompat.rules and cfcompat.reports, found without importing the
-    last two (their imports load the rule packs)."""
-    from importlib.util import find_spec
-    dirs = [os.path.dirname(os.path.abspath(__file__))]
-    for name in ("cfcompat.rules", "cfcompat.reports"):
+    last two (their imports load the rule packs): siblings of this folder, both installed
+    (site-packages/cfcompat/...) and in the source tree (setuptools package-dir), else wherever the import
+    system finds them."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    dirs = [here]
+    for short, name in (("rules", "cfcompat.rules"), ("reports", "cfcompat.reports")):
+        sib = os.path.join(os.path.dirname(here), short)
+        if os.path.isfile(os.path.join(sib, "__init__.py")):
+            dirs.append(sib)
+            continue
+        from importlib.util import find_spec
         spec = find_spec(name)
         locs = list(spec.submodule_search_locations or []) if spec else []
         dirs.append(os.path.abspath(locs[0]) if locs else name)
@@ -208,7 +215,7 @@ def _load(path: str, key: str) -> dict | None:
             rec = json.load(fh)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
+    except Exception:   # unreadable, not UTF-8, not JSON: a damaged record
         _discard(path)
         return None
     ok = (isinstance(rec, dict) and rec.get("v") == VERSION and rec.get("key") == key
@@ -275,7 +282,7 @@ def remember(argv: list[str], checks: list[tuple[str, str, str]], outputs: list[
                "outputs": [list(o) for o in outputs], "stdout": stdout, "exit": exit_status}
         tmp = os.path.join(folder, f".{key}.{os.getpid()}.tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(rec, fh, ensure_ascii=False)
+            json.dump(rec, fh, ensure_ascii=True)
         os.replace(tmp, os.path.join(folder, key + ".json"))
         _prune(folder)
     except Exception:
