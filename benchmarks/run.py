@@ -5,10 +5,11 @@
 
 Per corpus: the files cfcompat scans (from its own discovery and reader, so every tool gets exactly the same
 files), their size, cfcompat's cold and warm wall time (`cfcompat scan PATH --format json`, default `-j`, a fresh
-`CFCOMPAT_CACHE_DIR` per corpus: cold = empty cache, warm = the same cache again), MB/s, peak memory, the
-parse-only time of tree-sitter over the same files (benchmarks/ts_parse.py) and Semgrep's time over the same
-files with the equivalent rules in benchmarks/semgrep-rules.yaml. Run it with the interpreter cfcompat is
-installed in (`/work/venv/bin/python benchmarks/run.py`). Nothing here is part of the test suite.
+`CFCOMPAT_CACHE_DIR` per corpus: cold = empty cache, warm = the same cache again, edit = after a one-line edit
+of one file), MB/s, peak memory, the parse-only time of tree-sitter over the same files (benchmarks/ts_parse.py)
+and Semgrep's time over the same files with the equivalent rules in benchmarks/semgrep-rules.yaml (again with
+--timeout 0 where its defaults gave up on files). Run it with the interpreter of a regular (non-editable)
+cfcompat install. Nothing here is part of the test suite.
 """
 from __future__ import annotations
 
