@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from cache_helpers import change_installed_package, change_manifest, copy_repo, exit_and_stdout
 from cfcompat.analyzer import cli, engine, quick
-
-FIX = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture
@@ -39,17 +38,11 @@ def env(tmp_path, monkeypatch):
 
 def run(capsys, monkeypatch, *args: str) -> tuple[int, str]:
     monkeypatch.setattr(sys, "argv", ["cfcompat", "scan", *args])
-    try:
-        quick.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, capsys.readouterr().out
+    return exit_and_stdout(capsys, quick.main)
 
 
 def repo(tmp_path: Path) -> Path:
-    r = tmp_path / "repo"
-    shutil.copytree(FIX / "express-multer-sqlite-cron", r)
+    r = copy_repo(tmp_path)
     (r / "node_modules" / "left-pad").mkdir(parents=True)
     (r / "node_modules" / "left-pad" / "package.json").write_text('{"name": "left-pad", "version": "1.3.0"}')
     (r / ".gitignore").write_text("generated/\n")
@@ -107,11 +100,9 @@ def test_any_change_runs_the_full_scan(env, tmp_path, capsys, monkeypatch, chang
     elif change == "config-created":
         (r / "cfcompat.toml").write_text('plan = "free"\n')
     elif change == "manifest":
-        pkg = json.loads((r / "package.json").read_text())
-        pkg.setdefault("dependencies", {})["sharp"] = "^0.33.0"
-        (r / "package.json").write_text(json.dumps(pkg))
+        change_manifest(r)
     elif change == "installed":
-        (r / "node_modules" / "left-pad" / "binding.gyp").write_text("{}")
+        change_installed_package(r)
     elif change == "big-asset":
         st = big.stat()
         os.utime(big, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))

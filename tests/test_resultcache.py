@@ -2,15 +2,12 @@
 the scan could see (a source file, a manifest, an installed package, an option, cfcompat itself) is a miss."""
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
 
+from cache_helpers import change_installed_package, change_manifest, copy_repo, exit_and_stdout
 from cfcompat.analyzer import cli, engine, resultcache
-
-FIX = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture
@@ -29,18 +26,11 @@ def env(tmp_path, monkeypatch):
 
 
 def run(capsys, *args: str) -> tuple[int, str]:
-    try:
-        cli.main(["scan", *args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, capsys.readouterr().out
+    return exit_and_stdout(capsys, lambda: cli.main(["scan", *args]))
 
 
 def repo(tmp_path: Path) -> Path:
-    r = tmp_path / "repo"
-    shutil.copytree(FIX / "express-multer-sqlite-cron", r)
-    return r
+    return copy_repo(tmp_path)
 
 
 def test_unchanged_repository_is_not_scanned_again(env, tmp_path, capsys):
@@ -70,11 +60,9 @@ def test_any_input_change_is_a_miss(env, tmp_path, capsys, monkeypatch, change):
     elif change == "new-source":
         (r / "extra.js").write_text("require('child_process').execSync('ls');\n")
     elif change == "manifest":
-        pkg = json.loads((r / "package.json").read_text())
-        pkg.setdefault("dependencies", {})["sharp"] = "^0.33.0"
-        (r / "package.json").write_text(json.dumps(pkg))
+        change_manifest(r)
     elif change == "installed":
-        (r / "node_modules" / "left-pad" / "binding.gyp").write_text("{}")
+        change_installed_package(r)
     elif change == "option":
         args += ["--compat-date", "2024-01-01"]
     elif change == "code":
