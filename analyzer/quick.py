@@ -231,6 +231,12 @@ def _load(path: str, key: str) -> dict | None:
     return rec
 
 
+def _can_print(text: str) -> bool:
+    """Can stdout take this text as it is? (a non-UTF-8 stream and non-ASCII text: let the CLI deal with it)"""
+    enc = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    return sys.stdout is not None and (enc == "utf8" or text.isascii())
+
+
 def _discard(path: str) -> None:
     try:
         os.unlink(path)
@@ -244,7 +250,7 @@ def replay(argv: list[str]) -> int | None:
         key = command_key(argv)
         path = os.path.join(_records_dir(), key + ".json")
         rec = _load(path, key)
-        if rec is None:
+        if rec is None or not _can_print(rec["stdout"]):
             return None
         for kind, p, sig in rec["checks"]:
             if signature(kind, p) != sig:

@@ -187,6 +187,18 @@ def test_a_failed_check_writes_nothing_before_the_scan(env, tmp_path, capsys, mo
     assert "lib/new.js" in out.read_text()
 
 
+def test_a_stdout_that_cannot_take_the_text_is_left_to_the_cli(env, tmp_path, capsys, monkeypatch):
+    import io
+    r = repo(tmp_path)
+    run(capsys, monkeypatch, str(r), "--format", "text")        # the text report has non-ASCII (arrows, dashes)
+    [rec] = records(tmp_path)
+    assert not json.loads(rec.read_text())["stdout"].isascii()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="ascii"))
+    assert quick.replay(["scan", str(r), "--format", "text"]) is None
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))
+    assert quick.replay(["scan", str(r), "--format", "text"]) == 0
+
+
 def test_replay_loads_only_the_standard_library(tmp_path):
     """The point of replay is start-up time: a replayed run must not import click, rich, tree-sitter, the
     rule packs or the rest of the analyzer."""
