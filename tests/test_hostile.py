@@ -3,7 +3,6 @@ imports anything from the repository, opens no network connection, and keeps eve
 from __future__ import annotations
 
 import json
-import os
 import socket
 from pathlib import Path
 

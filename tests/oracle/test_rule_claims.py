@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from cfcompat.analyzer.oracle import PRELUDE, Module, js, port_open, serve
-from cfcompat.rules import load_kb
 from cfcompat.rules.classes.runtime import node_table
 
 from known_contradictions import xfail_if_known
