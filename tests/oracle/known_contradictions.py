@@ -17,9 +17,6 @@ _NO_COMPAT = ["2026-07-01-noflags", "2026-08-03-noflags", "2026-11-17+no_nodejs_
 
 # check id -> (what the runtime did, proposed fix)
 KNOWN: dict[str, tuple[str, str]] = {
-            "flag:zlib@2026-11-17+no_nodejs_zlib": (
-        "no_nodejs_zlib is accepted but node:zlib still imports",
-        "zlib: disable_flag null (drop disable_flag_inferred)"),
     "import:process@" + "|".join(["2024-09-22+nodejs_compat", "2026-11-17+no_nodejs_compat", *_NO_COMPAT]): (
         "node:process imports at every date, also without nodejs_compat (a 6-key object: nextTick, env, exit, "
         "getBuiltinModule, platform, features); only the `process` *global* needs nodejs_compat",
@@ -40,19 +37,6 @@ KNOWN: dict[str, tuple[str, str]] = {
         "rules/classes/runtime.py nodejs_compat_on(): off only when both no_nodejs_compat and no_nodejs_compat_v2 "
         "are listed (or the date is before 2026-08-04); with only no_nodejs_compat, treat undated modules as on "
         "and dated ones as off"),
-    "throws:fs.glob": ("fs.glob('*', cb) works (lists /bundle: ['probe.mjs'])", "fs: remove the glob throws entry"),
-    "throws:fs.globSync": ("fs.globSync('*') returns ['probe.mjs']", "fs: remove the globSync throws entry"),
-    "throws:fs/promises.glob": ("fs/promises.glob('*') yields 'probe.mjs'", "fs/promises: remove the glob entry"),
-        "throws:domain.createDomain": (
-        "domain.createDomain() returns a Domain and .run(fn) returns fn's result (pass-through)",
-        "domain: remove the createDomain throws entry (only domain.create is missing)"),
-    "claim:global-scope-io: un-awaited fetch() at global scope fails startup @2026-11-17": (
-        "a top-level fetch() that is not awaited does not stop startup: the Worker starts and the promise rejects "
-        "with \"Disallowed operation called within global scope\" (the request is never sent); `await fetch()` at "
-        "top level does fail startup",
-        "rules/packs/runtime-api.yaml global-scope-io message: \"... so the Worker fails at startup with "
-        "\\\"Disallowed operation called within global scope\\\" (an un-awaited fetch() or connect() does not stop "
-        "startup: its promise rejects with that error and nothing is sent).\""),
     "gen:process": (
         "the preset (wrangler 4.164) keeps node:process a hybrid polyfill until 2026-02-19: native needs "
         "enable_nodejs_process_v2 (2025-09-15) AND fetch_iterable_type_support (2026-02-19, its override "
@@ -61,7 +45,7 @@ KNOWN: dict[str, tuple[str, str]] = {
         "process: default_date \"2026-02-19\" (wrangler view; both sides import, so no finding changes), "
         "runtime_default_date: \"2025-09-15\", note the fetch_iterable_type_support gate; plus the import:process "
         "fix above"),
-            "gen:fs/promises": ("workerd serves node:fs/promises with v1 nodejs_compat (2024-09-22), where wrangler injects "
+    "gen:fs/promises": ("workerd serves node:fs/promises with v1 nodejs_compat (2024-09-22), where wrangler injects "
                         "no polyfill", "see import:fs/promises"),
 }
 
