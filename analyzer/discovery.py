@@ -14,7 +14,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import pathspec
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pathspec
 
 from .model import ScanError
 from .quick import listing_sig
@@ -141,6 +144,7 @@ def _load_spec(path: Path, errors: list[ScanError], rel: str) -> pathspec.PathSp
     except OSError as exc:
         errors.append(ScanError(rel, f"cannot read ignore file: {exc.strerror or exc}"))
         return None
+    import pathspec   # here: ~14 ms to import, and a repository without ignore files never needs it
     try:
         return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
     except Exception as exc:  # a malformed pattern must not stop the scan

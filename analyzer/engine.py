@@ -6,7 +6,6 @@ import hashlib
 import importlib
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
@@ -239,6 +238,7 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
         chunks.append((str(root), cur, FILE_SECONDS, keep, encoded is not None))
     out = []
     done = 0
+    from concurrent.futures import ProcessPoolExecutor   # only here: multiprocessing costs ~20 ms to import
     pool = ProcessPoolExecutor(max_workers=jobs)
     try:
         futures = [pool.submit(_parse_chunk, c) for c in chunks]

@@ -12,9 +12,7 @@ wired up; JavaScript/TypeScript Workers only (Python Workers need the Pyodide bu
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +77,7 @@ def bundle(entry: Path, out: Path, root_dir: Path) -> tuple[bool, str]:
     cmd = [str(oracle.esbuild_bin(root_dir)), str(entry), "--bundle", "--format=esm", "--platform=neutral",
            "--target=es2022", "--conditions=workerd,worker,browser", "--main-fields=browser,module,main",
            "--log-level=error", f"--outfile={out}", *[f"--external:{e}" for e in _externals()]]
+    import subprocess   # here, not at the top: cli.py imports this module for `register` on every start-up
     r = subprocess.run(cmd, cwd=entry.parent, capture_output=True, text=True, timeout=300)
     return r.returncode == 0, (r.stderr or r.stdout).strip()
 
@@ -107,6 +106,7 @@ def verify(path: Path, compat_date: str | None = None, compat_flags: list[str] |
     vars_ = {}
     if s.wrangler is not None and isinstance(s.wrangler.data.get("vars"), dict):
         vars_ = {k: v if isinstance(v, str) else json.dumps(v) for k, v in s.wrangler.data["vars"].items()}
+    import tempfile
     with tempfile.TemporaryDirectory(prefix="cfcompat-verify-") as tmp:
         out = Path(tmp) / "worker.mjs"
         ok, log = bundle(entry, out, root_dir)
