@@ -10,7 +10,8 @@ when *nothing* the scan reads has changed, none of that can change either. The k
 - the repository as discovered: the root, each source file's path, language, role and content hash, each
   other file's content hash (above 1 MiB its size, mode and mtime instead: hashing gigabytes of images or model
   weights would cost more than the scan, and an edit changes the mtime), the skipped files and the
-  vendor folders.
+  vendor folders; and the root's wrangler config files, which the settings read even when an ignore file
+  hides them from discovery.
 
 Reads outside discovery (installed packages under node_modules/ or a virtualenv, see manifests/installed.py)
 are recorded while the scan runs and stored with the entry; a lookup re-checks every one (a folder by the
@@ -90,6 +91,13 @@ def repo_key(disc: Discovery, request: dict[str, Any], digests: dict[str, bytes]
             h.update(d)
             if checks is not None:
                 checks.append(("sha", path, "unreadable" if d == b"unreadable" else d.hex()))
+    from .settings import WRANGLER_NAMES
+    for name in WRANGLER_NAMES:   # settings.read_wrangler reads these at the root even when an ignore file hides them
+        path = os.path.join(root, name)
+        d = _content_hash(path)
+        h.update(b"\0wrangler:" + name.encode() + b"\0" + d)
+        if checks is not None:
+            checks.append(("sha", path, "unreadable" if d == b"unreadable" else d.hex()))
     return h.hexdigest()
 
 

@@ -71,7 +71,7 @@ def test_same_command_on_unchanged_repository_is_replayed(env, tmp_path, capsys,
 
 
 CHANGES = ["source", "new-file", "removed-file", "gitignore", "config-created", "manifest", "installed",
-           "big-asset", "symlink", "argument", "environment", "code"]
+           "big-asset", "symlink", "ignored-wrangler", "argument", "environment", "code"]
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -84,6 +84,8 @@ def test_any_change_runs_the_full_scan(env, tmp_path, capsys, monkeypatch, chang
     (r / "lib" / "a.js").write_text("module.exports = 1;\n")
     (r / "lib" / "b.js").write_text("require('fs').writeFileSync('/tmp/x', '1');\n")
     (r / "lib" / "current.js").symlink_to("a.js")
+    with open(r / ".gitignore", "a") as fh:
+        fh.write("wrangler.toml\n")   # hidden from discovery, still read by the settings
     args = [str(r), "--format", "json"]
     run(capsys, monkeypatch, *args)
     run(capsys, monkeypatch, *args)
@@ -109,6 +111,8 @@ def test_any_change_runs_the_full_scan(env, tmp_path, capsys, monkeypatch, chang
     elif change == "symlink":
         (r / "lib" / "current.js").unlink()
         (r / "lib" / "current.js").symlink_to("b.js")
+    elif change == "ignored-wrangler":
+        (r / "wrangler.toml").write_text('name = "x"\nmain = "server.js"\ncompatibility_date = "2024-01-01"\n')
     elif change == "argument":
         args += ["--compat-date", "2024-01-01"]
     elif change == "environment":
