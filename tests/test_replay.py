@@ -203,6 +203,41 @@ def test_a_stdout_that_cannot_take_the_text_is_left_to_the_cli(env, tmp_path, ca
     assert quick.replay(["scan", str(r), "--format", "text"]) == 0
 
 
+def test_code_fingerprint_is_memoised_by_file_stats(tmp_path, monkeypatch):
+    """The memo gives the same hash as reading every file, and any change to a file's size or mtime (what an
+    install or an edit changes) makes it read them all again."""
+    monkeypatch.setenv("CFCOMPAT_CACHE_DIR", str(tmp_path / "cache"))
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("A = 1\n")
+    (pkg / "rules.yaml").write_text("- id: x\n")
+    monkeypatch.setattr(quick, "package_dirs", lambda: [str(pkg)])
+    reads: list[str] = []
+    real_open = open
+
+    def counting_open(file, mode="r", *a, **k):
+        if "b" in mode and str(file).startswith(str(pkg)):
+            reads.append(str(file))
+        return real_open(file, mode, *a, **k)
+
+    def fresh() -> str:
+        monkeypatch.setattr(quick, "_CODE", [])
+        return quick.code_fingerprint()
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    first = fresh()
+    assert len(reads) == 2
+    assert fresh() == first and len(reads) == 2                 # from the memo: no file read
+    (pkg / "a.py").write_text("A = 2\n")                        # same size, new mtime
+    st = (pkg / "a.py").stat()
+    os.utime(pkg / "a.py", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    second = fresh()
+    assert second != first and len(reads) == 4                  # read again, new hash
+    (pkg / "a.py").write_text("A = 1\n")
+    os.utime(pkg / "a.py", ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000))
+    assert fresh() == first                                     # content, not stats, is what is hashed
+
+
 def test_replay_loads_only_the_standard_library(tmp_path):
     """The point of replay is start-up time: a replayed run must not import click, rich, tree-sitter, the
     rule packs or the rest of the analyzer."""
