@@ -203,6 +203,16 @@ def test_a_stdout_that_cannot_take_the_text_is_left_to_the_cli(env, tmp_path, ca
     assert quick.replay(["scan", str(r), "--format", "text"]) == 0
 
 
+def test_digest_is_sha256_before_and_after_it_switches_to_openssl(monkeypatch):
+    import hashlib
+    monkeypatch.setattr(quick, "_OPENSSL", [])
+    monkeypatch.setattr(quick, "_HASHED", [0])
+    blobs = [b"", b"a", b"x" * 1000, os.urandom(quick._SWITCH), b"tail", os.urandom(70_000)]
+    got = [quick.digest(b) for b in blobs]
+    assert got == [hashlib.sha256(b).digest() for b in blobs]
+    assert quick._OPENSSL                       # it switched once the run had hashed 512 KiB
+
+
 def test_code_fingerprint_is_memoised_by_file_stats(tmp_path, monkeypatch):
     """The memo gives the same hash as reading every file, and any change to a file's size or mtime (what an
     install or an edit changes) makes it read them all again."""
