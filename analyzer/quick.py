@@ -148,14 +148,19 @@ def code_fingerprint() -> str:
             h.update(b"?")
     _CODE.append(h.hexdigest())
     try:
-        os.makedirs(os.path.dirname(memo), exist_ok=True)
-        tmp = f"{memo}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="ascii") as fh:
-            fh.write(_CODE[0])
-        os.replace(tmp, memo)
+        _write_atomic(memo, _CODE[0])
     except OSError:
         pass
     return _CODE[0]
+
+
+def _write_atomic(path: str, text: str) -> None:
+    """Write `text` (ASCII) to `path` through a temporary file, so a reader never sees half of it."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="ascii") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
 
 
 # -- signatures ------------------------------------------------------------------------------------------------
@@ -217,9 +222,13 @@ def _listing(path: str) -> str:
         return "-"
 
 
-def _sha(path: str) -> str:
-    d = content_digest(path)
+def sha_text(d: bytes | None) -> str:
+    """A content digest as a check signature."""
     return d.hex() if d is not None else "unreadable"
+
+
+def _sha(path: str) -> str:
+    return sha_text(content_digest(path))
 
 
 CHECKS = {
@@ -342,15 +351,10 @@ def remember(argv: list[str], checks: list[tuple[str, str, str]], outputs: list[
         return
     try:
         key = command_key(argv)
-        folder = _records_dir()
-        os.makedirs(folder, exist_ok=True)
         rec = {"v": VERSION, "key": key, "checks": [list(c) for c in checks],
                "outputs": [list(o) for o in outputs], "stdout": stdout, "exit": exit_status}
-        tmp = os.path.join(folder, f".{key}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(rec, fh, ensure_ascii=True)
-        os.replace(tmp, os.path.join(folder, key + ".json"))
-        _prune(folder)
+        _write_atomic(os.path.join(_records_dir(), key + ".json"), json.dumps(rec, ensure_ascii=True))
+        _prune(_records_dir())
     except Exception:
         pass
 
@@ -360,7 +364,7 @@ def _prune(folder: str) -> None:
     rows: dict[bool, list[tuple[int, str]]] = {True: [], False: []}
     with os.scandir(folder) as it:
         for e in it:
-            if e.name.endswith(".json") or e.name.startswith("code-"):
+            if e.name.endswith(".json") or (e.name.startswith("code-") and not e.name.endswith(".tmp")):
                 try:
                     rows[e.name.endswith(".json")].append((e.stat().st_mtime_ns, e.name))
                 except OSError:

@@ -46,13 +46,9 @@ def code_fingerprint() -> str:
     return hashlib.sha256(f"{VERSION}:{parser_fingerprint()}:{quick.code_fingerprint()}".encode()).hexdigest()
 
 
-def signature(kind: str, path: str) -> str:
-    return quick.signature(kind, path)
-
-
-def _content_hash(path: str) -> bytes:
-    d = content_digest(path)
-    return d if d is not None else b"unreadable"
+def _content_hash(path: str) -> bytes | None:
+    """The one place the key reads a file's content (None: unreadable)."""
+    return content_digest(path)
 
 
 def repo_key(disc: Discovery, request: dict[str, Any], digests: dict[str, bytes] | None = None,
@@ -69,14 +65,18 @@ def repo_key(disc: Discovery, request: dict[str, Any], digests: dict[str, bytes]
     h.update(json.dumps([[e.path, e.message] for e in disc.skipped]).encode())
     h.update(json.dumps(list(disc.vendor_dirs)).encode())
     root = str(disc.root)
-    for s in disc.sources:
-        path = os.path.join(root, s.path)
-        d = content_digest(path)
-        if d is not None and digests is not None:
-            digests[s.path] = d
+
+    def hashed(path: str) -> bytes | None:
+        d = _content_hash(path)
         h.update(d if d is not None else b"unreadable")
         if checks is not None:
-            checks.append(("sha", path, d.hex() if d is not None else "unreadable"))
+            checks.append(("sha", path, quick.sha_text(d)))
+        return d
+
+    for s in disc.sources:
+        d = hashed(os.path.join(root, s.path))
+        if d is not None and digests is not None:
+            digests[s.path] = d
     for rel in disc.other_files:
         h.update(b"\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
         path = os.path.join(root, rel)
@@ -87,17 +87,11 @@ def repo_key(disc: Discovery, request: dict[str, Any], digests: dict[str, bytes]
             if checks is not None:
                 checks.append(("stat", path, sig))
         else:
-            d = _content_hash(path)
-            h.update(d)
-            if checks is not None:
-                checks.append(("sha", path, "unreadable" if d == b"unreadable" else d.hex()))
+            hashed(path)
     from .settings import WRANGLER_NAMES
     for name in WRANGLER_NAMES:   # settings.read_wrangler reads these at the root even when an ignore file hides them
-        path = os.path.join(root, name)
-        d = _content_hash(path)
-        h.update(b"\0wrangler:" + name.encode() + b"\0" + d)
-        if checks is not None:
-            checks.append(("sha", path, "unreadable" if d == b"unreadable" else d.hex()))
+        h.update(b"\0wrangler:" + name.encode() + b"\0")
+        hashed(os.path.join(root, name))
     return h.hexdigest()
 
 
@@ -152,7 +146,7 @@ class ResultCache:
             if not isinstance(outputs, dict) or not all(isinstance(v, str) for v in outputs.values()):
                 return None
             for kind, path, sig in touched:
-                if signature(str(kind), str(path)) != sig:
+                if quick.signature(str(kind), str(path)) != sig:
                     return None
             return {"outputs": outputs, "worst": worst, "touched": [tuple(map(str, t)) for t in touched]}
         except (sqlite3.Error, ValueError, KeyError, TypeError):
@@ -161,9 +155,9 @@ class ResultCache:
     def put(self, key: str, outputs: dict[str, str], worst: int,
             touched: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
         """Store; returns the checks of the outside reads (also when nothing could be stored)."""
-        sigs = [[k, p, signature(k, p)] for k, p in sorted(set(touched))]
+        sigs = [(k, p, quick.signature(k, p)) for k, p in sorted(set(touched))]
         if self.db is None:
-            return [tuple(s) for s in sigs]
+            return sigs
         value = json.dumps({"outputs": outputs, "worst": worst, "touched": sigs})
         try:
             with self.db:
@@ -173,7 +167,7 @@ class ResultCache:
                                 "(SELECT key FROM results ORDER BY at DESC LIMIT ?)", (KEEP_ENTRIES,))
         except sqlite3.Error:
             pass
-        return [tuple(s) for s in sigs]
+        return sigs
 
     def close(self) -> None:
         if self.db is not None:
