@@ -219,6 +219,14 @@ def install_kind() -> str:
     return "regular"
 
 
+def _semgrep_doc(path: Path) -> dict:
+    """Semgrep's JSON output, or {} when a run left none (killed at the limit, crashed)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def _median(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
@@ -311,10 +319,7 @@ def bench_corpus(name: str, root: Path, include_large: bool, work: Path, repeat:
             r = measure(sg_cmd, env=env, cwd=root, stdout=out_dir / f"{name}.semgrep.json")
             sruns.append(r)
             log(f"  semgrep: {r['wall']:.2f}s rss {r['maxrss_mib']:.0f} MiB (exit {r['rc']})")
-        try:
-            doc = json.loads((out_dir / f"{name}.semgrep.json").read_text())
-        except ValueError:
-            doc = {}
+        doc = _semgrep_doc(out_dir / f"{name}.semgrep.json")
         scanned = len(doc.get("paths", {}).get("scanned", []))
         res["semgrep"] = {
             "wall_s": _median(sruns, "wall"), "runs": [round(r["wall"], 3) for r in sruns], "rc": sruns[-1]["rc"],
@@ -331,10 +336,7 @@ def bench_corpus(name: str, root: Path, include_large: bool, work: Path, repeat:
             # did less work than cfcompat: like for like is the same run without rule timeouts
             full_cmd = sg_cmd[:sg_cmd.index("--")] + ["--timeout", "0", "--"] + files
             r = measure(full_cmd, env=env, cwd=root, stdout=out_dir / f"{name}.semgrep-full.json", limit=full_limit)
-            try:
-                fdoc = json.loads((out_dir / f"{name}.semgrep-full.json").read_text())
-            except ValueError:
-                fdoc = {}
+            fdoc = _semgrep_doc(out_dir / f"{name}.semgrep-full.json")
             res["semgrep_no_timeout"] = {
                 "wall_s": r["wall"], "rc": r["rc"], "killed_at_limit": r["killed"], "limit_s": full_limit,
                 "peak_rss_mib": r["maxrss_mib"], "results": len(fdoc.get("results", [])),
