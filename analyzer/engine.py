@@ -7,6 +7,7 @@ import importlib
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
@@ -100,6 +101,16 @@ def _bounded(fn: Callable[[], FileFacts], src: SourceFile, seconds: float) -> Fi
         signal.signal(signal.SIGALRM, old)
 
 
+@lru_cache(maxsize=2)
+def _extractor(python: bool) -> Any:
+    """The Python or the JavaScript extractor's module, imported on first use (each loads its grammars)."""
+    if python:
+        from .parsing import python as module
+    else:
+        from .parsing import javascript as module  # type: ignore[no-redef]
+    return module
+
+
 def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None,
                 keep: tuple[str, ...] | None = None) -> FileFacts:
     facts = FileFacts(path=src.path, language=src.language, role=src.role)
@@ -113,11 +124,9 @@ def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None,
     facts.lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     try:
         if src.language == "python":
-            from .parsing.python import extract_python
-            extract_python(data, facts, keep)
+            _extractor(True).extract_python(data, facts, keep)
         else:
-            from .parsing.javascript import extract_js
-            extract_js(data, facts, keep)
+            _extractor(False).extract_js(data, facts, keep)
     except RecursionError:
         facts.error = "nesting too deep to analyse; skipped"
         facts.imports.clear()

@@ -144,7 +144,6 @@ class _Extractor(ExtractorBase):
         self.keep = keep if keep is not None and not keep.all else None   # None: keep every call
         self.link_specs: set[str] = set()   # imported package specifiers a workspace / tsconfig could map locally
         self.spec_heads: set[str] = set()   # their first dotted segments (a quick pre-check)
-        self.lines = src.decode("utf-8", "replace").splitlines()
         self.bindings: dict[str, str] = {}
         # const NAME = <value>, per function scope: what a later argument `NAME` stands for
         self.values: dict = {}

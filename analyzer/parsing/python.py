@@ -75,6 +75,8 @@ def _error_query() -> ts.Query:
 
 
 _PREFIX = re.compile(r"^[rRbBuUfF]{0,2}")
+FAST_PATHS = True   # read plain dotted names from their text (off in tests/test_fastpath.py, which compares)
+_DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")   # `a.b.c`, nothing else
 
 
 def _string_value(node: ts.Node) -> str | None:
@@ -137,7 +139,6 @@ class _Extractor(ExtractorBase):
         self.facts = facts
         self.keep = keep if keep is not None and not keep.all else None   # None: keep every call
         self.import_roots: set[str] = set()   # top-level names of non-stdlib absolute imports
-        self.lines = src.decode("utf-8", "replace").splitlines()
         self.bindings: dict[str, str] = {}
         self.values: dict = {}
         self.state_names: dict[str, StateVar] = {}
@@ -145,6 +146,7 @@ class _Extractor(ExtractorBase):
         self.param_types: dict[tuple[int, str], str] = {}   # (function start byte, name) -> qname
         self.decorator_calls: set[tuple[int, int]] = set()   # byte ranges of `@deco(...)` calls
         self.recording = False    # True in the facts pass
+        self.clean = True         # no syntax errors: a plain `a.b.c` text is an attribute chain (resolve_dotted)
         self.reset_stack()
 
     # ----------------------------------------------------------------- containers
@@ -201,15 +203,12 @@ class _Extractor(ExtractorBase):
             return None
         t = node.type
         if t == "identifier":
-            name = node.text.decode("utf-8", "replace")
-            if self.param_types:
-                for fr in reversed(self.fns):
-                    if fr.node.type == "function_definition":
-                        typed = self.param_types.get((fr.start, name))
-                        if typed is not None:
-                            return typed
-            return self.bindings.get(name, name)
+            return self.resolve_name(node.text.decode("utf-8", "replace"))
         if t == "attribute":
+            if self.clean:
+                text = node.text
+                if _DOTTED.fullmatch(text) is not None and text.count(b".") + depth <= 40:
+                    return self.resolve_dotted(text)
             objn = node.child_by_field_name("object")
             attr = node.child_by_field_name("attribute")
             if objn is not None and attr is not None and objn.type == "identifier" and objn.text in (b"self", b"cls"):
@@ -239,6 +238,34 @@ class _Extractor(ExtractorBase):
             if op is not None and op.type == "/" and left and left.startswith("pathlib.") and "Path" in left:
                 return left
         return None
+
+    def resolve_name(self, name: str) -> str:
+        """A bare name: a typed parameter of an enclosing function, else what the file bound it to, else itself."""
+        if self.param_types:
+            for fr in reversed(self.fns):
+                if fr.node.type == "function_definition":
+                    typed = self.param_types.get((fr.start, name))
+                    if typed is not None:
+                        return typed
+        return self.bindings.get(name, name)
+
+    def resolve_dotted(self, text: bytes) -> str:
+        """`resolve` of an attribute chain whose text is plain `a.b.c` (most calls), from its text alone: the
+        same answer as walking its nodes (tests/test_fastpath.py), without making a Node object per level."""
+        parts = text.decode().split(".")
+        head = parts[0]
+        q = self.resolve_name(head)
+        if head == "self" or head == "cls":
+            key = "self." + parts[1]         # an instance attribute assigned in the class
+            if key in self.bindings:
+                q = self.bindings[key]
+            else:
+                q = q + "." + parts[1]
+            del parts[1]
+        if len(parts) > 1:
+            parts[0] = q
+            q = ".".join(parts)
+        return q
 
     def arg(self, node: ts.Node, depth: int = 0) -> Arg:
         t = node.type
@@ -488,10 +515,16 @@ class _Extractor(ExtractorBase):
         if self.decorator_calls and (node.start_byte, node.end_byte) in self.decorator_calls:
             return  # recorded once, as the decorator
         fn = node.child_by_field_name("function")
-        q = self.resolve(fn)
-        if q is None or fn is None:
+        if fn is None:
             return
         ftype = fn.type
+        if self.clean and self.keep is not None and (ftype == "attribute" or ftype == "identifier"):
+            text = fn.text
+            if _DOTTED.fullmatch(text) is not None and text.count(b".") <= 40 and self.skip_plain(node, fn, text):
+                return
+        q = self.resolve(fn)
+        if q is None:
+            return
         if ftype == "identifier" and q == "__import__":
             args, _ = self.call_args(node)
             if args and args[0].kind == "string" and args[0].value:
@@ -521,6 +554,39 @@ class _Extractor(ExtractorBase):
             obj = fn.child_by_field_name("object")
             if obj is not None:
                 self.facts.calls[-1].receiver = self.arg(obj)
+
+    def skip_plain(self, node: ts.Node, fn: ts.Node, text: bytes) -> bool:
+        """The common case of `on_call`, read from the callee's text: a plain `name(...)` or `a.b.c(...)` call that
+        no rule can match and whose arguments do not mention the environment. Does what `on_call` does for such
+        a call (span, linkable name, write to module state) with a few Node reads, and says True; says False
+        when the call needs the full path (kept, environment, dynamic import), which then does it all again."""
+        if b"." in text:
+            q = self.resolve_dotted(text)
+            if q.startswith("self.") and text.startswith(b"self."):
+                q = "~" + q
+        else:
+            q = self.resolve_name(text.decode())
+            if q == "__import__":
+                return False
+        if q == "importlib.import_module" or self.keep(q):  # type: ignore[misc]
+            return False
+        env = self.env_words
+        if env is not None and env.search(self.src, fn.end_byte, node.end_byte) is not None:
+            return False      # (a superset of the argument list's bytes: the full path looks closer)
+        frames = self.frames
+        if frames:
+            symbol = frames[-1].symbol
+            if symbol:
+                lo, hi = node.start_point[0] + 1, node.end_point[0] + 1
+                spans = self.facts.spans
+                old = spans.get(symbol)
+                spans[symbol] = (lo, hi) if old is None else (old[0] if old[0] < lo else lo, old[1] if old[1] > hi else hi)
+        if q.startswith(".") or q.partition(".")[0] in self.import_roots:
+            self.facts.linkable.add(q)
+        if self.state_names and b"." in text and text.rpartition(b".")[2] in _MUTATOR_BYTES:
+            # `head.x.append(...)`: a write to `head` when it is module state
+            self.record_write_name(text.partition(b".")[0].decode(), node)
+        return True
 
     def note_mutation(self, fn: ts.Node, node: ts.Node) -> None:
         attr = fn.child_by_field_name("attribute")
@@ -650,6 +716,7 @@ def extract_python(src: bytes, facts: FileFacts, keep: tuple[str, ...] | None = 
         cur = ts.QueryCursor(_error_query())
         facts.parse_errors = sum(len(c.get("e", [])) for _, c in cur.matches(root))
     ex = _Extractor(src, facts, keeper(keep))
+    ex.clean = FAST_PATHS and not root.has_error
     ex.run(root)
     # what other modules get when they import a name from this one: instances, aliases of modules and of
     # library names (`app = Celery(...)`, `from redis import Redis as R`), decorated functions

@@ -73,7 +73,6 @@ class ExtractorBase:
 
     values: dict[tuple[int, str], "Value | Arg"]
     state_names: dict[str, StateVar]
-    lines: list[str]
     facts: FileFacts
     frames: list[Frame]                  # enclosing functions and classes, outermost first
     fns: list[Frame]                     # the function frames among them
@@ -169,7 +168,9 @@ class ExtractorBase:
         for name, q in self.bindings.items():  # type: ignore[attr-defined]
             if any(q == r or q.startswith(r + ".") or q.startswith(r + "[") for r in self.ENV_QNAMES):
                 names.add(name)
-        self.env_words = _words(tuple(sorted(names)), self.IDENT_CHARS)
+        src = self.src  # type: ignore[attr-defined]
+        present = tuple(n for n in sorted(names) if n.encode() in src)   # a name absent from the file never matches
+        self.env_words = _words(present, self.IDENT_CHARS) if present else None
 
     ENV_QNAMES: tuple[str, ...] = ()
 
@@ -192,6 +193,15 @@ class ExtractorBase:
             self.note_span(node, self.frames[-1].symbol)
         if linkable:
             self.facts.linkable.add(qname)
+
+    _lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """The source's lines, split on first need (for snippets: most files have no finding)."""
+        if self._lines is None:
+            self._lines = self.src.decode("utf-8", "replace").splitlines()  # type: ignore[attr-defined]
+        return self._lines
 
     def line_text(self, row: int) -> str:
         """The source line at `row` (0-based), stripped and cut to 240 characters: the finding's snippet."""
@@ -270,7 +280,10 @@ class ExtractorBase:
         a function (request code), not at import time."""
         if ident is None or ident.type != "identifier":
             return
-        sv = self.state_names.get(ident.text.decode("utf-8", "replace"))
+        self.record_write_name(ident.text.decode("utf-8", "replace"), node)
+
+    def record_write_name(self, name: str, node: ts.Node) -> None:
+        sv = self.state_names.get(name)
         if sv is None or self.scope_key(node) == -1:
             return
         line = node.start_point[0] + 1
