@@ -21,6 +21,7 @@ from .settings import Settings, resolve_settings, settings_for, wrangler_dirs
 PARALLEL_MIN_FILES = int(os.environ.get("CFCOMPAT_PARALLEL_MIN_FILES", "400"))
 # ... or this many bytes of source (a few big files, e.g. a bundled compiler, are worth a second process;
 # measured on the node_modules corpus, 389 files / 1.5 MB: median 1.81 s -> 1.48 s)
+AGAIN_PARALLEL_BYTES = 256 * 1024   # re-extraction after linking: a few files, the pool is worth it sooner
 PARALLEL_MIN_BYTES = int(os.environ.get("CFCOMPAT_PARALLEL_MIN_BYTES", str(1024 * 1024)))
 
 
@@ -138,13 +139,19 @@ def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None,
     return facts
 
 
-def _parse_chunk(args: tuple[str, list[SourceFile], float, tuple[str, ...] | None, bool]
-                 ) -> list[tuple[FileFacts, str | None]]:
+Keeps = "tuple[str, ...] | None | dict[str, tuple[str, ...]]"   # one set of call patterns, or one per path
+
+
+def _keep_of(keep: Any, path: str) -> tuple[str, ...] | None:
+    return keep[path] if isinstance(keep, dict) else keep
+
+
+def _parse_chunk(args: tuple[str, list[SourceFile], float, Any, bool]) -> list[tuple[FileFacts, str | None]]:
     """A worker's share: facts, and (when the caller caches) their cache encoding, made here in parallel."""
     root, chunk, seconds, keep, encode = args
     out = []
     for s in chunk:
-        f = _bounded(lambda s=s: parse_file(root, s, keep), s, seconds)
+        f = _bounded(lambda s=s: parse_file(root, s, _keep_of(keep, s.path)), s, seconds)
         text = None
         if encode and f.error is None:
             from .cache import encode as encode_facts
@@ -161,23 +168,26 @@ def _not_scanned(s: SourceFile, limit: float) -> FileFacts:
 
 def parse_all(root: Path, sources: list[SourceFile], jobs: int,
               progress: Callable[[int, int], None] | None = None, use_cache: bool = False,
-              keep: tuple[str, ...] | None = None, digests: dict[str, bytes] | None = None) -> list[FileFacts]:
+              keep: Keeps = None, digests: dict[str, bytes] | None = None,
+              parallel_bytes: int = 0) -> list[FileFacts]:
     """Facts of every source, from the facts cache where the file is unchanged. `digests`: content digests
-    already taken (the result-cache key reads every file first), so that a file is not read twice for its key."""
+    already taken (the result-cache key reads every file first), so that a file is not read twice for its key.
+    `keep`: the call patterns that matter, or a dict of them per path. `parallel_bytes`: the size from which a
+    few files go to worker processes (default `PARALLEL_MIN_BYTES`)."""
     if not use_cache:
-        return _parse_all(root, sources, jobs, progress, keep)
+        return _parse_all(root, sources, jobs, progress, keep, parallel_bytes=parallel_bytes)
     from .cache import FactCache, content_digest, file_key
     from .parsing.relevance import fingerprint as keep_fingerprint
     cache = FactCache()
     keyed: dict[str, str] = {}
     errors: list[FileFacts] = []
-    mode = keep_fingerprint(keep)
+    mode = keep_fingerprint(keep) if not isinstance(keep, dict) else ""
     for s in sources:
         digest = (digests or {}).get(s.path) or content_digest(str(root / s.path))
         if digest is None:
             errors.append(parse_bytes(s, *read_source(root, s.path)))
         else:
-            keyed[s.path] = file_key(s.path, s.role, digest, mode)
+            keyed[s.path] = file_key(s.path, s.role, digest, mode or keep_fingerprint(_keep_of(keep, s.path)))
     hits = cache.get_many(sorted(set(keyed.values())))
     out: list[FileFacts] = list(errors)
     misses: list[SourceFile] = []
@@ -194,7 +204,7 @@ def parse_all(root: Path, sources: list[SourceFile], jobs: int,
     done0 = len(out)
     encoded: dict[str, str] = {}
     fresh = _parse_all(root, misses, jobs, (lambda d, t: progress(done0 + d, len(sources))) if progress else None,
-                       keep, encoded)
+                       keep, encoded, parallel_bytes)
     for f in fresh:
         k = keyed.get(f.path)
         if k is not None and f.error is None:
@@ -214,7 +224,8 @@ DEADLINE: dict[str, float] = {}   # {"at": monotonic deadline, "limit": seconds}
 
 def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
                progress: Callable[[int, int], None] | None = None,
-               keep: tuple[str, ...] | None = None, encoded: dict[str, str] | None = None) -> list[FileFacts]:
+               keep: Keeps = None, encoded: dict[str, str] | None = None,
+               parallel_bytes: int = 0) -> list[FileFacts]:
     """Facts of `sources`, in path order. With `encoded`, worker processes also return each file's cache
     encoding (path -> text) so the main process does not encode them one by one."""
     import time
@@ -222,13 +233,13 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
     total = len(sources)
     at, limit = DEADLINE.get("at"), DEADLINE.get("limit", 0.0)
     nbytes = sum(s.size for s in sources)
-    if jobs <= 1 or total < 2 or (total < PARALLEL_MIN_FILES and nbytes < PARALLEL_MIN_BYTES):
+    if jobs <= 1 or total < 2 or (total < PARALLEL_MIN_FILES and nbytes < (parallel_bytes or PARALLEL_MIN_BYTES)):
         out = []
         for i, s in enumerate(sources, 1):
             if at is not None and time.monotonic() > at:
                 out.append(_not_scanned(s, limit))
                 continue
-            out.append(_bounded(lambda s=s: parse_file(str(root), s, keep), s, FILE_SECONDS))
+            out.append(_bounded(lambda s=s: parse_file(str(root), s, _keep_of(keep, s.path)), s, FILE_SECONDS))
             if progress:
                 progress(i, total)
         return out
@@ -256,7 +267,8 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
             try:
                 pairs = fut.result(timeout=remaining)
             except Exception:   # the deadline passed (or a worker died): the chunk is reported, not lost
-                pairs = [(_not_scanned(s, limit) if at is not None else parse_file(str(root), s, keep), None)
+                pairs = [(_not_scanned(s, limit) if at is not None else parse_file(str(root), s, _keep_of(keep, s.path)),
+                          None)
                          for s in chunk[1]]
             res = [f for f, _ in pairs]
             if encoded is not None:
@@ -839,10 +851,11 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         extra = {p: tuple(sorted("=" + q for q, new in names.items() if matters(new)))
                  for p, names in renamed.items()}
         again = {p for p, names in extra.items() if names}
-        if again:
+        if again:   # (Django: 10 files, one of 370 KB: worth the workers from 256 KiB)
             by_src = {s.path: s for s in disc.sources}
-            fresh = {p: parse_all(disc.root, [by_src[p]], 1, None, use_cache, keep + extra[p])[0]
-                     for p in sorted(again)}
+            fresh = {f.path: f for f in parse_all(disc.root, [by_src[p] for p in sorted(again)], options.jobs, None,
+                                                  use_cache, {p: keep + extra[p] for p in again},
+                                                  parallel_bytes=AGAIN_PARALLEL_BYTES)}
             files = [fresh.get(f.path, f) for f in files]
             link_modules(files, disc.root, projects, disc.other_files, only=again, resolver=resolver)
         for f in files:   # the names have served their purpose: nothing downstream can match them
