@@ -21,8 +21,8 @@ from .settings import Settings, resolve_settings, settings_for, wrangler_dirs
 PARALLEL_MIN_FILES = int(os.environ.get("CFCOMPAT_PARALLEL_MIN_FILES", "400"))
 # ... or this many bytes of source (a few big files, e.g. a bundled compiler, are worth a second process;
 # measured on the node_modules corpus, 389 files / 1.5 MB: median 1.81 s -> 1.48 s)
-AGAIN_PARALLEL_BYTES = 256 * 1024   # re-extraction after linking: a few files, the pool is worth it sooner
 PARALLEL_MIN_BYTES = int(os.environ.get("CFCOMPAT_PARALLEL_MIN_BYTES", str(1024 * 1024)))
+AGAIN_PARALLEL_BYTES = 256 * 1024   # re-extraction after linking: a few files, the pool is worth it sooner
 
 
 @dataclass
@@ -181,13 +181,12 @@ def parse_all(root: Path, sources: list[SourceFile], jobs: int,
     cache = FactCache()
     keyed: dict[str, str] = {}
     errors: list[FileFacts] = []
-    mode = keep_fingerprint(keep) if not isinstance(keep, dict) else ""
     for s in sources:
         digest = (digests or {}).get(s.path) or content_digest(str(root / s.path))
         if digest is None:
             errors.append(parse_bytes(s, *read_source(root, s.path)))
         else:
-            keyed[s.path] = file_key(s.path, s.role, digest, mode or keep_fingerprint(_keep_of(keep, s.path)))
+            keyed[s.path] = file_key(s.path, s.role, digest, keep_fingerprint(_keep_of(keep, s.path)))
     hits = cache.get_many(sorted(set(keyed.values())))
     out: list[FileFacts] = list(errors)
     misses: list[SourceFile] = []

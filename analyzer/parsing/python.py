@@ -79,6 +79,12 @@ FAST_PATHS = True   # read plain dotted names from their text (off in tests/test
 _DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")   # `a.b.c`, nothing else
 
 
+def _plain_chain(text: bytes, depth: int = 0) -> bool:
+    """Is this callee text a plain `a.b.c` that `resolve_dotted` answers as `resolve` would (which gives up
+    deeper than 40 levels)?"""
+    return _DOTTED.fullmatch(text) is not None and text.count(b".") + depth <= 40
+
+
 def _string_value(node: ts.Node) -> str | None:
     """Literal value of a Python string without interpolation; None for f-strings with fields."""
     if node.type == "concatenated_string":
@@ -207,7 +213,7 @@ class _Extractor(ExtractorBase):
         if t == "attribute":
             if self.clean:
                 text = node.text
-                if _DOTTED.fullmatch(text) is not None and text.count(b".") + depth <= 40:
+                if _plain_chain(text, depth):
                     return self.resolve_dotted(text)
             objn = node.child_by_field_name("object")
             attr = node.child_by_field_name("attribute")
@@ -520,7 +526,7 @@ class _Extractor(ExtractorBase):
         ftype = fn.type
         if self.clean and self.keep is not None and (ftype == "attribute" or ftype == "identifier"):
             text = fn.text
-            if _DOTTED.fullmatch(text) is not None and text.count(b".") <= 40 and self.skip_plain(node, fn, text):
+            if _plain_chain(text) and self.skip_plain(node, fn, text):
                 return
         q = self.resolve(fn)
         if q is None:
@@ -573,16 +579,7 @@ class _Extractor(ExtractorBase):
         env = self.env_words
         if env is not None and env.search(self.src, fn.end_byte, node.end_byte) is not None:
             return False      # (a superset of the argument list's bytes: the full path looks closer)
-        frames = self.frames
-        if frames:
-            symbol = frames[-1].symbol
-            if symbol:
-                lo, hi = node.start_point[0] + 1, node.end_point[0] + 1
-                spans = self.facts.spans
-                old = spans.get(symbol)
-                spans[symbol] = (lo, hi) if old is None else (old[0] if old[0] < lo else lo, old[1] if old[1] > hi else hi)
-        if q.startswith(".") or q.partition(".")[0] in self.import_roots:
-            self.facts.linkable.add(q)
+        self.skip_call(node, q, self.linkable(q))
         if self.state_names and b"." in text and text.rpartition(b".")[2] in _MUTATOR_BYTES:
             # `head.x.append(...)`: a write to `head` when it is module state
             self.record_write_name(text.partition(b".")[0].decode(), node)

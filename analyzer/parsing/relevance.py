@@ -59,7 +59,9 @@ def keep_patterns() -> tuple[str, ...]:
     return tuple(sorted(pats))
 
 
+@lru_cache(maxsize=16)
 def fingerprint(patterns: tuple[str, ...] | None) -> str:
+    """What the facts-cache key says of the kept-call patterns (memoised: asked once per file)."""
     if patterns is None:
         return "all"
     return hashlib.sha256("\0".join(patterns).encode()).hexdigest()[:16]
