@@ -19,16 +19,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pathspec
 
+from .languages import LANG_BY_EXT
 from .model import ScanError
 from .quick import listing_sig
 
 MAX_FILE_BYTES = 1024 * 1024
 
-LANG_BY_EXT = {
-    ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript", ".cjs": "javascript",
-    ".ts": "typescript", ".tsx": "typescript", ".mts": "typescript", ".cts": "typescript",
-    ".py": "python",
-}
 # Folders never scanned as project code. node_modules and virtualenvs are still *noted* (their presence lets
 # the dependency stage look for native evidence) but their files are not parsed.
 SKIP_DIRS = {

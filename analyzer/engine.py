@@ -11,11 +11,14 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from ..rules import Rule, load_rules
+from ..rules import Hit, Rule, RuleContext, load_rules
+from ..rules.matching import call_patterns, hits_of, rule_class, rule_globs
 from .discovery import Discovery, SourceFile, discover, read_source
 from .model import Dependency, Finding, ScanError, SEVERITY_RANK
-from .parsing.facts import Arg, Call, FileFacts
+from .parsing.facts import FileFacts
+from .parsing.relevance import CONSUMER_CALLS, keeper
 from .settings import Settings, resolve_settings, settings_for, wrangler_dirs
+from .targets import effective_target
 
 # Below this many files a single process is faster than paying worker start-up (override for tests).
 PARALLEL_MIN_FILES = int(os.environ.get("CFCOMPAT_PARALLEL_MIN_FILES", "400"))
@@ -63,6 +66,13 @@ class ScanResult:
 
 
 # --------------------------------------------------------------------------------------------- parsing stage
+
+@lru_cache(maxsize=1)
+def keep_patterns() -> tuple[str, ...]:
+    """Every glob a call name is checked against, sorted (computed once per process): what the rules match and
+    what the engine's other readers of calls look at. The extractors keep only those calls."""
+    return tuple(sorted(set(CONSUMER_CALLS) | call_patterns(load_rules())))
+
 
 FILE_SECONDS = float(os.environ.get("CFCOMPAT_FILE_SECONDS", "20"))
 
@@ -282,328 +292,6 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
     return out
 
 
-# --------------------------------------------------------------------------------------------- argument tests
-
-_TMP_NAME = re.compile(r"(^|[._])(tmp|temp)", re.I)
-_TMP_FUNCS = ("os.tmpdir", "tmpdir", "tempfile.gettempdir", "tempfile.mkdtemp", "fs.mkdtempSync",
-              "fs/promises.mkdtemp", "fs.mkdtemp", "tempfile.NamedTemporaryFile().name")
-_PATH_FUNCS = ("path.join", "path.resolve", "os.path.join", "pathlib.Path", "pathlib.PurePath", "path.posix.join",
-               "path.dirname", "os.path.dirname", "os.path.abspath", "os.path.realpath", "URL", "url.URL",
-               "os.path.normpath", "path.normalize")
-# methods that derive a path from their receiver (Path(...).parent.resolve(), base.joinpath("x"))
-_PATH_METHODS = (".resolve", ".absolute", ".parent", ".joinpath", ".with_suffix", ".with_name", ".expanduser",
-                 ".parents", ".glob", ".rglob", ".iterdir")
-MAX_DEPTH = 48
-# calls that pass a path through unchanged: str(p), os.fspath(p), String(p)
-_TRANSPARENT = ("str", "os.fspath", "String", "os.path.expanduser", "path.normalize", "os.path.normpath")
-# environment lookups with a default: the default is the path used when the variable is unset
-_ENV_DEFAULT = ("os.environ.get", "os.getenv", "os.environ.setdefault")
-
-
-def _passthrough(a: Arg) -> Arg | None:
-    q = a.value or ""
-    if q in _TRANSPARENT and a.inner:
-        return a.inner[0]
-    if q.endswith(_ENV_DEFAULT) and len(a.inner) >= 2:
-        return a.inner[1]
-    return None
-
-
-def _derived_from(a: Arg) -> Arg | None:
-    """For a call or `new` that passes a path through (`str(p)`, an env lookup's default) or builds one from an
-    argument (`path.join(base, ...)`) or from its receiver (`base.joinpath(...)`): the value the path comes from."""
-    inner = _passthrough(a)
-    if inner is not None:
-        return inner
-    q = a.value or ""
-    if q.endswith(_PATH_FUNCS) and a.inner:
-        return a.inner[0]
-    if q.endswith(_PATH_METHODS) and a.bound is not None:
-        return a.bound
-    return None
-
-
-def is_tmp(a: Arg | None, depth: int = 0) -> bool:
-    """A path under the system temp folder (literal, os.tmpdir()/tempfile, or a value built from one)."""
-    if a is None or depth > MAX_DEPTH:
-        return False
-    if a.kind in ("string", "template"):
-        v = a.value or ""
-        if v.startswith(("/tmp", "/var/tmp")):
-            return True
-        if a.kind == "template" and not v and a.inner:
-            return is_tmp(a.inner[0], depth + 1)
-        return False
-    if a.kind == "either":
-        return any(is_tmp(x, depth + 1) for x in a.inner)
-    if a.kind in ("call", "new"):
-        q = a.value or ""
-        if q.endswith(_TMP_FUNCS):
-            return True
-        src = _derived_from(a)
-        return src is not None and is_tmp(src, depth + 1)
-    if a.kind in ("identifier", "member"):
-        name = (a.value or "").split(".")[-1]
-        if a.bound is not None and a.kind == "identifier":
-            return is_tmp(a.bound, depth + 1)     # a known value beats what the name suggests
-        if a.kind == "member" and (a.value or "").endswith(".name") and a.bound is not None:
-            return is_tmp(a.bound, depth + 1)
-        return bool(_TMP_NAME.search(name))
-    if a.kind == "concat":
-        return bool(a.inner) and is_tmp(a.inner[0], depth + 1)
-    return False
-
-
-_PROJECT_ROOTS = ("__dirname", "__filename", "process.cwd()", "__file__", "os.getcwd()", "pathlib.Path.cwd()",
-                  "import.meta.dirname", "import.meta.url", "import.meta.filename")
-
-
-def is_project_path(a: Arg | None, depth: int = 0) -> bool:
-    """A path into the project tree: a relative literal, or one built from __dirname / __file__ / cwd."""
-    if a is None or depth > MAX_DEPTH:
-        return False
-    if a.kind in ("string", "template"):
-        v = a.value or ""
-        if a.kind == "template" and not v:
-            return bool(a.inner) and is_project_path(a.inner[0], depth + 1)
-        if not v or v.startswith(("/", "http:", "https:", "data:", "file:", "s3:", "gs:", "~", "-")) or "://" in v:
-            return False
-        if " " in v.strip() or "\n" in v:
-            return False  # not a path (a message, a query)
-        return v.startswith(("./", "../")) or "/" in v or "." in v
-    if a.kind in ("identifier", "member"):
-        if (a.value or "") in _PROJECT_ROOTS:
-            return True
-        return a.bound is not None and is_project_path(a.bound, depth + 1)
-    if a.kind == "either":
-        return any(is_project_path(x, depth + 1) for x in a.inner)
-    if a.kind in ("call", "new"):
-        q = a.value or ""
-        if q in ("process.cwd", "os.getcwd", "pathlib.Path.cwd", "fileURLToPath", "url.fileURLToPath"):
-            return True
-        src = _derived_from(a)
-        return src is not None and is_project_path(src, depth + 1)
-    if a.kind == "concat":
-        return bool(a.inner) and is_project_path(a.inner[0], depth + 1)
-    return False
-
-
-_SQLITE_LITERAL = re.compile(r"^(sqlite(\+\w+)?:///(?!:memory:).+|[^:]*\.(db|sqlite|sqlite3|db3)$|[^:]+$)")
-
-
-def is_sqlite_file(a: Arg | None, depth: int = 0) -> bool:
-    """A SQLite database stored in a file: a literal path or sqlite:/// URL (not ':memory:'), or a path built
-    from the project tree or a folder; a value known only at run time (settings.DATABASE_URL) is not."""
-    if a is None or depth > MAX_DEPTH:
-        return False
-    if a.kind == "string":
-        v = (a.value or "").strip()
-        return bool(v) and v != ":memory:" and "mode=memory" not in v and _SQLITE_LITERAL.match(v) is not None
-    if a.kind == "template":
-        v = a.value or ""
-        return v.startswith("sqlite:///") or ("://" not in v and bool(v) and ":memory:" not in v)
-    if a.kind in ("call", "new"):
-        q = a.value or ""
-        inner = _passthrough(a)
-        if inner is not None:
-            return is_sqlite_file(inner, depth + 1)
-        return q.endswith(_PATH_FUNCS) or is_project_path(a, depth + 1)
-    if a.kind in ("identifier", "member"):
-        return a.bound is not None and is_sqlite_file(a.bound, depth + 1)
-    if a.kind in ("concat", "either"):
-        return any(is_sqlite_file(x, depth + 1) for x in a.inner[:1] if x.kind in ("string", "template")) or \
-            is_project_path(a, depth + 1)
-    return False
-
-
-def is_in_memory(a: Arg | None, depth: int = 0) -> bool:
-    """An in-memory file object (io.BytesIO / StringIO, or a name bound to one): never touches disk."""
-    if a is None or depth > MAX_DEPTH:
-        return False
-    if a.kind in ("call", "new"):
-        return (a.value or "").endswith(("BytesIO", "StringIO", "SpooledTemporaryFile"))
-    if a.kind == "identifier" and a.bound is not None:
-        return is_in_memory(a.bound, depth + 1)
-    return False
-
-
-def _arg_for(call: Call, cond: dict[str, Any]) -> Arg | None:
-    if cond.get("recv"):
-        return call.receiver
-    kw = cond.get("kw")
-    if kw and kw in call.kwargs:
-        return call.kwargs[kw]
-    idx = cond.get("arg")
-    if idx is not None and idx < len(call.args):
-        a = call.args[idx]
-        if a.kind == "other" and a.text.startswith("..."):
-            return None
-        return a
-    if kw and idx is None and call.args and call.args[0].kind == "object":
-        return call.args[0].props.get(kw)
-    return None
-
-
-def _applies(call: Call, cond: dict[str, Any]) -> bool:
-    """A condition with `for: [patterns]` only concerns calls with those qualified names."""
-    pats = cond.get("for")
-    return not pats or any(fnmatch.fnmatchcase(call.qname, p) for p in pats)
-
-
-def _cond_holds(call: Call, cond: dict[str, Any]) -> bool:
-    a = _arg_for(call, cond)
-    if "prop" in cond:
-        if a is None or a.kind != "object":
-            return False
-        a = a.props.get(cond["prop"])
-    test = cond.get("is")
-    if test == "present":
-        return a is not None
-    if test == "absent":
-        return a is None
-    if test == "tmp":
-        return is_tmp(a)
-    if test == "not-tmp":
-        return a is not None and a.kind not in ("object", "lambda") and not is_tmp(a)
-    if test == "project-path":
-        return is_project_path(a)
-    if test == "literal":
-        return a is not None and a.kind == "string"
-    if test == "write-mode":
-        if a is None or a.kind != "string":
-            return False
-        return any(ch in (a.value or "") for ch in "wax+")
-    if test == "number-gt":
-        if a is None or a.kind != "number":
-            return False
-        try:
-            return float(a.value or "0") > float(cond.get("value", 0))
-        except ValueError:
-            return False
-    if test == "sqlite-file":
-        return is_sqlite_file(a)
-    if test == "in-memory":
-        return is_in_memory(a)
-    if "regex" in cond:
-        # a regex tests literal text only: never the qualified name of a variable or call
-        if a is None or a.value is None or a.kind not in ("string", "template", "number", "bool"):
-            return False
-        return re.search(cond["regex"], a.value) is not None
-    return a is not None
-
-
-# --------------------------------------------------------------------------------------------- rule matching
-
-@dataclass
-class Hit:
-    line: int
-    column: int
-    end_line: int
-    snippet: str
-    symbol: str = ""
-    message: str | None = None
-    guard: str = ""
-    top_level: bool = True
-    extra_docs: tuple[str, ...] = ()
-    remediation: str | None = None
-
-
-@dataclass
-class RuleContext:
-    """What a rule class may look at besides the file: settings and repository-wide facts."""
-    settings: Settings
-    target: str                 # the effective target for this file's language
-    discovery: Discovery
-    dependencies: list[Dependency]
-    repo_calls: frozenset[str] = frozenset()     # every call qualified name in the repository
-
-
-_PATTERN_CACHE: dict[str, Any] = {}
-
-
-def _patterns(rule: Rule, key: str) -> Callable[[str], bool]:
-    """A predicate for the rule's `key` globs (fnmatch meaning): exact names in a set, plain prefixes and
-    suffixes as tuples, only the rest as a regex (parsing.relevance.Keep, also used to filter extraction)."""
-    ck = rule.id + ":" + key
-    if ck not in _PATTERN_CACHE:
-        from .parsing.relevance import Keep
-        pats = tuple(rule.match.get(key, []))
-        _PATTERN_CACHE[ck] = Keep(pats) if pats else (lambda _q: False)
-    return _PATTERN_CACHE[ck]
-
-
-def import_matches(module: str, pattern: str) -> bool:
-    if pattern.endswith("*"):
-        return module.startswith(pattern[:-1])
-    return module == pattern or module.startswith(pattern + "/") or module.startswith(pattern + ".")
-
-
-def _kinds(rule: Rule) -> frozenset[str]:
-    ck = rule.id + ":kinds"
-    if ck not in _KINDS:
-        _KINDS[ck] = frozenset(rule.match.get("kinds") or ("call", "new", "decorator", "pattern"))
-    return _KINDS[ck]
-
-
-_KINDS: dict[str, frozenset[str]] = {}
-
-
-def _import_regex(rule: Rule) -> re.Pattern[str]:
-    """`import_matches` for all of a rule's import patterns at once."""
-    ck = rule.id + ":imports"
-    if ck not in _PATTERN_CACHE:
-        alts = [re.escape(p[:-1]) if p.endswith("*") else re.escape(p) + r"(?:\Z|[/.])"
-                for p in rule.match.get("imports", [])]
-        _PATTERN_CACHE[ck] = re.compile("|".join(alts), re.S) if alts else re.compile(r"(?!x)x")
-    return _PATTERN_CACHE[ck]
-
-
-def match_calls(rule: Rule, facts: FileFacts) -> list[Hit]:
-    pat = _patterns(rule, "calls")
-    kinds = _kinds(rule)
-    hits = []
-    for c in facts.calls:
-        if c.kind not in kinds or not pat(c.qname):
-            continue
-        if rule.top_level is not None and c.top_level != rule.top_level:
-            continue
-        if rule.where and not all(_cond_holds(c, w) for w in rule.where if _applies(c, w)):
-            continue
-        if rule.unless and any(_cond_holds(c, u) for u in rule.unless if _applies(c, u)):
-            continue
-        hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard, top_level=c.top_level))
-    return hits
-
-
-def match_imports(rule: Rule, facts: FileFacts) -> list[Hit]:
-    rx = _import_regex(rule)
-    hits = []
-    for imp in facts.imports:
-        if imp.type_only:
-            continue
-        if rx.match(imp.module):
-            hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard, top_level=imp.top_level))
-    return hits
-
-
-_CLASS_CACHE: dict[str, Any] = {}
-
-
-def rule_class(name: str) -> Any:
-    if name not in _CLASS_CACHE:
-        mod_name, _, cls_name = name.rpartition(".")
-        mod = importlib.import_module(f"cfcompat.rules.classes.{mod_name}")
-        _CLASS_CACHE[name] = getattr(mod, cls_name)()
-    return _CLASS_CACHE[name]
-
-
-def effective_target(target: str, language: str) -> str:
-    """Python files are judged as Python Workers and JS/TS files as Workers when the target is either."""
-    if target in ("workers", "python-workers"):
-        return "python-workers" if language == "python" else "workers"
-    return target
-
-
 def fingerprint(rule_id: str, path: str, snippet: str, symbol: str, occurrence: int) -> str:
     norm = re.sub(r"\s+", " ", snippet).strip()
     h = hashlib.sha256(f"{rule_id}\x00{path}\x00{norm}\x00{symbol}\x00{occurrence}".encode("utf-8"))
@@ -646,25 +334,15 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
             sev = rule.severity_for(tgt)
             if sev is None:
                 continue
-            hits: list[Hit] = []
             if rule.cls and "files" in rule.match:
                 continue   # a repository-file rule (see evaluate_files)
-            if rule.cls:
-                hits = rule_class(rule.cls).check(rule, facts, ctx)
-            else:
-                if "calls" in rule.match:
-                    hits += match_calls(rule, facts)
-                if "imports" in rule.match:
-                    hits += match_imports(rule, facts)
+            hits: list[Hit] = hits_of(rule, facts, ctx)
             seen_lines: set[int] = set()
             for h in hits:
                 if h.line in seen_lines:
                     continue
                 seen_lines.add(h.line)
-                hit_sev = sev
-                if h.message and h.message.startswith("severity:"):
-                    hit_sev, _, msg = h.message[len("severity:"):].partition(":")
-                    h.message = msg
+                hit_sev = h.severity or sev
                 final, note = _downgrade(hit_sev, role, h.guard if use_guards else "", include_tests, reason)
                 findings.append(Finding(
                     rule_id=rule.id, category=rule.category, severity=final, path=facts.path, line=h.line,
@@ -685,8 +363,8 @@ def evaluate_files(rules: tuple[Rule, ...], settings: Settings, discovery: Disco
         if not globs:
             continue
         min_mb = float(rule.match.get("min_file_mb", 0))
-        want = _patterns(rule, "files")
-        unwanted = _patterns(rule, "exclude_files")
+        want = rule_globs(rule, "files")
+        unwanted = rule_globs(rule, "exclude_files")
         for rel, name in names:
             if not want(name) or unwanted(name):
                 continue
@@ -826,7 +504,6 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     DEADLINE.clear()
     if options.max_seconds:
         DEADLINE.update(at=time.monotonic() + options.max_seconds, limit=options.max_seconds)
-    from .parsing.relevance import keep_patterns, keeper
     keep = None if os.environ.get("CFCOMPAT_KEEP_ALL_CALLS") else keep_patterns()
     try:
         files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache, keep, options.digests)

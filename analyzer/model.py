@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 from typing import Any
 
+from .targets import TARGETS  # noqa: F401  (re-exported: the target ids)
+
 SEVERITIES = ("blocker", "warning", "info")
 SEVERITY_RANK = {"blocker": 3, "warning": 2, "info": 1}
 CATEGORIES = (
     "filesystem", "native-module", "model-loading", "long-running", "subprocess", "network", "state",
     "dynamic-code", "database", "runtime-api", "config", "limits",
 )
-TARGETS = ("workers", "python-workers", "containers", "durable-objects")
 CONTEXTS = ("runtime", "build", "test", "config")
 LANGUAGES = ("javascript", "typescript", "python")
 

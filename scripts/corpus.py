@@ -240,8 +240,8 @@ def dump_repo(r: Repo) -> None:
     labels = sorted(r.labels, key=lambda lb: (lb["path"], lb["line"], lb["category"]))
     body = yaml.safe_dump([{k: lb[k] for k in lorder if k in lb} for lb in labels], sort_keys=False,
                           allow_unicode=True, width=110, default_flow_style=False) if labels else "[]\n"
-    r.file.write_text(text + "labels:\n" + ("".join("  " + ln + "\n" for ln in body.splitlines())
-                                             if labels else ""), encoding="utf-8")
+    r.file.write_text(text + ("labels:\n" + "".join("  " + ln + "\n" for ln in body.splitlines())
+                              if labels else "labels: []\n"), encoding="utf-8")
 
 
 def cmd_init(a: argparse.Namespace) -> int:

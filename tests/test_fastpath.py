@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from cfcompat.analyzer.cache import encode
 from cfcompat.analyzer.parsing import python as P
 from cfcompat.analyzer.parsing.facts import FileFacts
-from cfcompat.analyzer.parsing.relevance import keep_patterns
+from cfcompat.analyzer.engine import keep_patterns
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,8 @@ import pytest
 
 from cfcompat.analyzer.discovery import SourceFile
 from cfcompat.analyzer.engine import ScanOptions, parse_bytes, scan
-from cfcompat.analyzer.parsing.relevance import CONSUMER_CALLS, Keep, keep_patterns
+from cfcompat.analyzer.engine import keep_patterns
+from cfcompat.analyzer.parsing.relevance import CONSUMER_CALLS, Keep
 from cfcompat.reports import json_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,7 +133,7 @@ def test_rule_import_regex_is_import_matches():
     """match_imports' one regex per rule means what import_matches means for each pattern."""
     from hypothesis import given, settings, strategies as st
 
-    from cfcompat.analyzer.engine import _import_regex, import_matches
+    from cfcompat.rules.matching import _import_regex, import_matches
     from cfcompat.rules import Rule
 
     names = st.text(st.sampled_from(list("ab./-@*")), min_size=1, max_size=6)

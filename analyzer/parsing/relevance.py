@@ -3,8 +3,9 @@
 Most calls in real code (`console.log`, `len`, `this.render()`, `ts.createNode(...)`) can never matter to a
 rule, and building their argument trees was most of the scan's time and memory. So a scan extracts only:
 
-- calls whose qualified name matches a name something looks at: the rule packs' `calls` patterns, each rule
-  class module's `CALLS`, and `CONSUMER_CALLS` below (the engine's other readers of calls);
+- calls whose qualified name matches a name something looks at: the engine passes the patterns in (the rule
+  packs' `calls`, each rule class module's `CALLS`, and `CONSUMER_CALLS` below, the engine's other readers of
+  calls); parsing never reads the rules itself;
 - calls that the cross-module pass may still rename (`link_modules`: a name imported from a local module, or
   from a package a workspace or tsconfig path could map to a local file). Only their names are kept
   (`FileFacts.linkable`, a set: no place, no arguments, no Call objects to build and ship between processes);
@@ -22,10 +23,10 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import importlib
 import re
-import sys
 from functools import lru_cache
+
+from ..languages import NODE_BUILTINS, PY_STDLIB as _PY_STDLIB
 
 # Readers of calls outside the rule packs and rule classes (tests/test_relevance.py checks these sets against
 # the constants in those modules).
@@ -43,20 +44,7 @@ CONSUMER_CALLS: tuple[str, ...] = (
     # (fix.runner's FastAPI / Starlette apps and node-cron jobs are among the names above)
 )
 
-PY_STDLIB = frozenset(sys.stdlib_module_names)
-
-
-@lru_cache(maxsize=1)
-def keep_patterns() -> tuple[str, ...]:
-    """Every glob a call name is checked against, sorted (computed once per process)."""
-    from ...rules import load_rules
-    pats: set[str] = set(CONSUMER_CALLS)
-    for rule in load_rules():
-        pats.update(rule.match.get("calls", []))
-        if rule.cls:
-            mod = importlib.import_module("cfcompat.rules.classes." + rule.cls.rpartition(".")[0])
-            pats.update(getattr(mod, "CALLS", ("*",)))   # a class that declares nothing sees every call
-    return tuple(sorted(pats))
+PY_STDLIB = _PY_STDLIB
 
 
 @lru_cache(maxsize=16)
@@ -153,8 +141,6 @@ def keeper(patterns: tuple[str, ...] | None) -> Keep:
     return Keep(patterns)
 
 
-@lru_cache(maxsize=1)
 def node_builtins() -> frozenset[str]:
     """Node.js built-in module names (a call through one of them is never renamed by linking)."""
-    from ...rules import load_kb
-    return frozenset(str(m["name"]) for m in load_kb("node_modules.yaml")["modules"])
+    return NODE_BUILTINS

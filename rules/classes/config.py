@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ...analyzer.engine import Hit, RuleContext
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import Arg, Call, FileFacts
 from .runtime import node_table, nodejs_compat_on
 
@@ -56,10 +56,11 @@ class DotenvLoading:
                 kw = PY_ENV_FILE_KW.get(c.qname)
                 if c.qname in PY_DOTENV_CALLS or (kw and kw in c.kwargs):
                     sites.append((c.line, c.column, c.end_line, c.snippet, c.symbol, c.guard, c.top_level))
-            msg = ("severity:warning:Loads a .env file at run time; the file is not part of a Python Worker's "
+            sev = "warning"
+            msg = ("Loads a .env file at run time; the file is not part of a Python Worker's "
                    "upload, so nothing is loaded and settings fall back to defaults or fail. Worker vars and "
                    "secrets are delivered on `self.env`.")
-            return [Hit(*s[:5], guard=s[5], message=msg, top_level=s[6]) for s in sites]
+            return [Hit(*s[:5], guard=s[5], message=msg, severity=sev, top_level=s[6]) for s in sites]
         for imp in facts.imports:
             if imp.module in JS_DOTENV_IMPORTS and not imp.type_only:
                 sites.append((imp.line, imp.column, imp.line, imp.snippet, "", imp.guard, imp.top_level))
@@ -72,18 +73,21 @@ class DotenvLoading:
         flags = list(ctx.settings.compatibility_flags)
         state = process_env_state(date, flags)
         if state == "undefined":
-            msg = ("severity:blocker:Loads a .env file with dotenv, which needs node:fs/path/os; nodejs_compat is "
+            sev = "blocker"
+            msg = ("Loads a .env file with dotenv, which needs node:fs/path/os; nodejs_compat is "
                    f"off at compatibility date {date}, so the build fails on dotenv's `require(\"fs\")` and "
                    "`process` (where dotenv puts the values) is undefined.")
         elif state == "empty":
-            msg = ("severity:warning:Loads a .env file with dotenv; the file is not in the deployed Worker, and at "
+            sev = "warning"
+            msg = ("Loads a .env file with dotenv; the file is not in the deployed Worker, and at "
                    f"compatibility date {date} process.env is not filled from Worker vars and secrets (that starts "
                    f"at {node_table().process_env_from} with nodejs_compat), so every variable reads as undefined.")
         else:
-            msg = ("severity:info:Loads a .env file with dotenv; the file is not in the deployed Worker, so "
+            sev = "info"
+            msg = ("Loads a .env file with dotenv; the file is not in the deployed Worker, so "
                    "dotenv loads nothing (it does not throw). process.env is filled from Worker vars and secrets "
                    f"(nodejs_compat, date {date} >= {node_table().process_env_from}): define the variables there.")
-        return [Hit(*s[:5], guard=s[5], message=msg, top_level=s[6]) for s in sites]
+        return [Hit(*s[:5], guard=s[5], message=msg, severity=sev, top_level=s[6]) for s in sites]
 
 
 # --------------------------------------------------------------------------------------------- env-var-read
@@ -145,22 +149,26 @@ class EnvVarRead:
                 continue
             shown = ", ".join(dict.fromkeys(n for n in names if n != "*")) or "(computed name)"
             if py:
-                msg = (f"severity:info:Reads environment variable(s) {shown}; in a Python Worker, vars and secrets "
+                sev = "info"
+                msg = (f"Reads environment variable(s) {shown}; in a Python Worker, vars and secrets "
                        "from the wrangler config arrive on `self.env` (define them with `vars` / `wrangler secret "
                        "put` and pass them down).")
             elif state == "undefined":
-                msg = (f"severity:blocker:Reads process.env ({shown}) but nodejs_compat is off at compatibility "
+                sev = "blocker"
+                msg = (f"Reads process.env ({shown}) but nodejs_compat is off at compatibility "
                        f"date {date}: `process` is undefined, so this throws ReferenceError.")
             elif state == "empty":
-                msg = (f"severity:warning:Reads process.env ({shown}); at compatibility date {date} process.env is "
+                sev = "warning"
+                msg = (f"Reads process.env ({shown}); at compatibility date {date} process.env is "
                        f"empty (it is filled from vars and secrets from {node_table().process_env_from}, flag "
                        f"`{POPULATE_FLAG}`), so the value is undefined.")
             else:
-                msg = (f"severity:info:Reads process.env ({shown}); on Workers process.env is filled from the "
+                sev = "info"
+                msg = (f"Reads process.env ({shown}); on Workers process.env is filled from the "
                        f"Worker's vars and secrets (nodejs_compat, date >= {node_table().process_env_from}), so "
                        "define these there.")
             hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard, message=msg,
-                            top_level=c.top_level))
+                            severity=sev, top_level=c.top_level))
         return hits
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...analyzer.engine import Hit, RuleContext
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import Arg, Call, FileFacts, Import, package_of
 from .native import distribution_for_import, pep503, pypi_natives, pyodide_for_date
 
@@ -174,11 +174,12 @@ class PySocketDriver:
             else:
                 url = _literal(_url_arg(c))
                 if url is None:
-                    msg = (f"severity:warning:Creates a database engine ({qname.rsplit('.', 1)[-1]}) from a URL set at "
+                    sev = "warning"
+                    msg = (f"Creates a database engine ({qname.rsplit('.', 1)[-1]}) from a URL set at "
                            "run time; if it names a server database (PostgreSQL, MySQL, ...), its driver needs a raw "
                            "TCP socket, which Python Workers do not have (only SQLite in memory works there)" + when + ".")
                     hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, message=msg, guard=c.guard,
-                                    top_level=c.top_level))
+                                    severity=sev, top_level=c.top_level))
                     continue
                 scheme = url.split("://", 1)[0] if "://" in url else ""
                 dialect, _, driver = scheme.partition("+")

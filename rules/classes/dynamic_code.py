@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...analyzer.engine import Hit, RuleContext
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import Arg, Call, FileFacts
 
 EVAL_CALLS = {"eval", "globalThis.eval", "window.eval", "global.eval", "self.eval",
@@ -80,8 +80,9 @@ def is_imported_wasm(a: Arg | None, depth: int = 0) -> bool:
     return False
 
 
-def _hit(c: Call, msg: str | None = None) -> Hit:
-    return Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, message=msg, guard=c.guard, top_level=c.top_level)
+def _hit(c: Call, msg: str | None = None, severity: str | None = None) -> Hit:
+    return Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, message=msg, guard=c.guard, top_level=c.top_level,
+               severity=severity)
 
 
 def _what(c: Call) -> str:
@@ -123,8 +124,10 @@ class CodegenAtStartup:
             if wasm and c.args and is_imported_wasm(c.args[0]):
                 continue
             what = _what(c)
+            sev = None
             if allowed:
-                msg = (f"severity:info:Runs {what} at global scope; workerd allows code generation while the Worker "
+                sev = "info"
+                msg = (f"Runs {what} at global scope; workerd allows code generation while the Worker "
                        f"starts from compatibility date {EVAL_STARTUP_DATE} (this project: {date}), but the same "
                        "call inside a handler would throw.")
             elif wasm:
@@ -136,7 +139,7 @@ class CodegenAtStartup:
                 msg = (f"Runs {what} at global scope; at compatibility date {date} (before {EVAL_STARTUP_DATE}) the "
                        "Worker fails at startup with `EvalError: Code generation from strings disallowed for this "
                        "context`.")
-            hits.append(_hit(c, msg))
+            hits.append(_hit(c, msg, sev))
         return hits
 
 

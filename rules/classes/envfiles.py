@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ...analyzer.engine import Hit
+from ..model import Hit
 
 # File names (lower-cased basename) that hold environment values, and the templates that do not.
 ENV_FILE_GLOBS = (".env", ".env.*", "*.env", ".dev.vars")

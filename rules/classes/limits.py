@@ -12,7 +12,7 @@ import posixpath
 import re
 from typing import Any
 
-from ...analyzer.engine import Hit, RuleContext
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import Arg, Call, FileFacts
 
 FREE_CPU = "10 ms of CPU per request on the Free plan"
@@ -87,7 +87,7 @@ class CpuHeavyWork:
             if c.top_level:
                 msg += f" Also, {STARTUP}."
             hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard,
-                            message=f"severity:{sev}:{msg}", top_level=c.top_level))
+                            severity=sev, message=msg, top_level=c.top_level))
         return hits
 
 
@@ -219,5 +219,5 @@ class BundledDataSize:
                        "Worker size limit (uncompressed, both plans; no compressed limit since wrangler 4.130.0, "
                        "2026-09-08), is parsed within the 1 s startup limit and stays in the 128 MB isolate memory.")
             hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard,
-                            message=f"severity:{sev}:{msg}", top_level=imp.top_level))
+                            severity=sev, message=msg, top_level=imp.top_level))
         return hits

@@ -4,9 +4,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from cfcompat.rules import load_kb
+from ..kb import load_kb
 
-from ...analyzer.engine import Hit, RuleContext
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import FileFacts, package_of
 
 
@@ -105,7 +105,7 @@ class NativeImports:
                 msg = (f"Imports {imp.module} from `{entry['name']}`, which has compiled C extensions"
                        f"{version_note}: {entry['reason'].rstrip('.')}.")
                 hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, symbol=dist, guard=imp.guard,
-                                message=f"severity:{sev}:{msg}", top_level=imp.top_level,
+                                severity=sev, message=msg, top_level=imp.top_level,
                                 extra_docs=tuple(entry.get("docs") or ()),
                                 remediation=_remedy(entry)))
         else:
@@ -122,7 +122,7 @@ class NativeImports:
                     continue
                 msg = f"Imports `{pkg}`, a package with a compiled native addon: {entry['reason'].rstrip('.')}." 
                 hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, symbol=pkg, guard=imp.guard,
-                                message=f"severity:{sev}:{msg}", top_level=imp.top_level,
+                                severity=sev, message=msg, top_level=imp.top_level,
                                 extra_docs=tuple(entry.get("docs") or ()),
                                 remediation=_remedy(entry)))
         return hits

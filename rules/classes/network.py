@@ -24,7 +24,8 @@ from functools import lru_cache
 
 from typing import Any
 
-from ...analyzer.engine import Hit, RuleContext, match_calls, match_imports, rule_class
+from ..matching import match_calls, match_imports, rule_class
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import Call, FileFacts
 from .runtime import CALLS as _RUNTIME_CALLS
 
@@ -77,7 +78,7 @@ def _server_pattern(qname: str, python: bool) -> str | None:
 
 def reported_lines(rule_id: str, facts: FileFacts, ctx: RuleContext) -> set[int]:
     """Lines on which another rule reports a non-info finding for this target (empty if it is absent)."""
-    from cfcompat.rules import rules_by_id
+    from ..loader import rules_by_id
     r = rules_by_id().get(rule_id)
     if r is None or facts.language not in r.languages or r.severity_for(ctx.target) is None:
         return set()
@@ -89,7 +90,7 @@ def reported_lines(rule_id: str, facts: FileFacts, ctx: RuleContext) -> set[int]
                    (match_imports(r, facts) if "imports" in r.match else [])
     except Exception:  # the other rule's bug must not hide this one's findings
         return set()
-    return {h.line for h in hits if not (h.message or "").startswith("severity:info:")}
+    return {h.line for h in hits if h.severity != "info"}
 
 
 class SocketServer:

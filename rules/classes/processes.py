@@ -26,7 +26,7 @@ from functools import lru_cache
 import re
 from typing import Any
 
-from ...analyzer.engine import Hit, RuleContext
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import Arg, Call, FileFacts
 
 # ------------------------------------------------------------------------------------------ what runs a process

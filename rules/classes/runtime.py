@@ -19,9 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from cfcompat.rules import load_kb
+from ..kb import load_kb
 
-from ...analyzer.engine import Hit, RuleContext
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import FileFacts, Import
 
 # statuses returned by module_status()
@@ -267,7 +267,7 @@ class NodeModuleUnavailable:
 
     @staticmethod
     def _hit(imp: Import, sev: str, msg: str, remedy: str | None) -> Hit:
-        return Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard, message=f"severity:{sev}:{msg}",
+        return Hit(imp.line, imp.column, imp.line, imp.snippet, guard=imp.guard, severity=sev, message=msg,
                    top_level=imp.top_level, remediation=remedy)
 
 
@@ -364,7 +364,7 @@ class NodeApiStub:
                 msg = (f"Calls {q}(); node:{mod} imports at {date} but its server half is on only from "
                        f"{f.get('default_date')} (flag `{f.get('enable_flag')}`), so the call fails.")
             hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard,
-                            message=f"severity:{sev}:{msg}", top_level=c.top_level))
+                            severity=sev, message=msg, top_level=c.top_level))
         return hits
 
 

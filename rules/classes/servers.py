@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...analyzer.engine import Hit, RuleContext
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import Call, FileFacts
 
 # Receivers (qualified names) that are HTTP apps or servers.
@@ -55,16 +55,18 @@ class NodeServerListen:
                     continue
                 if not _port_like(c):
                     continue
-            msg = None
+            msg = sev = None
             if date < "2025-09-01" or not ctx.settings.nodejs_compat():
-                msg = ("severity:blocker:Starts an HTTP server with listen(); at compatibility date "
+                sev = "blocker"
+                msg = ("Starts an HTTP server with listen(); at compatibility date "
                        f"{date}{'' if ctx.settings.nodejs_compat() else ' without nodejs_compat'} the node:http "
                        "server modules are not available (they are on by default with nodejs_compat from "
                        "2025-09-01), and Workers bind no port.")
             elif any(q.startswith("cloudflare:node.httpServerHandler") or q.startswith("cloudflare:node.handleAsNodeRequest")
                      for q in ctx.repo_calls):
-                msg = ("severity:info:Starts an HTTP server with listen(); the Worker already hands requests to it "
+                sev = "info"
+                msg = ("Starts an HTTP server with listen(); the Worker already hands requests to it "
                        "through httpServerHandler from cloudflare:node, which is how node:http servers run on Workers.")
             hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard, message=msg,
-                            top_level=c.top_level))
+                            severity=sev, top_level=c.top_level))
         return hits

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...analyzer.engine import Hit, RuleContext
+from ..model import Hit, RuleContext
 from ...analyzer.parsing.facts import FileFacts, StateVar
 
 CACHE_NAME = re.compile(r"(?i)(cache|memo|lru|ttl)")
