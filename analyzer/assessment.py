@@ -6,7 +6,7 @@ documented model (README "How the assessment is computed"):
 - compatibility: one row per category with non-info findings, plus a `compatible` row for each of the core four
   (filesystem, native-module, model-loading, long-running) without any. Status: `incompatible` with a blocker,
   `partial` with only warnings, else `compatible`. Impact: `critical` when a blocker needs a redesign (effort >= 5),
-  `high` for other blockers, `medium` for warnings, `low` otherwise. The action is written from the rule ids.
+  `high` for other blockers, `medium` for warnings, `low` otherwise. The action is each rule's `plan.action` (rules/packs).
 - rewrite_scope: see `rewrite_scope()`.
 - effort: see `effort()`.
 - cost: `analyzer/cost.py`, priced from `rules/kb/pricing.yaml`.
@@ -20,6 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..rules import Rule, rules_by_id
 from .cost import estimate, resolve_workload
 from .model import CATEGORIES, Finding
 from .schedules import Schedule, find_schedules
@@ -37,71 +38,6 @@ MYSQL_PKGS = {"mysql", "mysql2", "pymysql", "mysqlclient", "aiomysql", "mysql-co
 MONGO_PKGS = {"mongodb", "mongoose", "pymongo", "motor"}
 REDIS_PKGS = {"redis", "ioredis", "aioredis", "bullmq", "bull", "rq", "celery"}
 
-# rule id -> the action a migration review writes for it (first match per category wins the headline)
-ACTIONS: dict[str, str] = {
-    "sqlite-local-file": "Move SQLite to D1",
-    "uploads-to-disk": "Store uploads in R2",
-    "fs-persistent-write": "Migrate file storage to R2 + KV",
-    "py-persistent-write": "Migrate file storage to R2 + KV",
-    "py-open-write": "Migrate file storage to R2 + KV",
-    "static-files-from-disk": "Serve static files with Workers Static Assets",
-    "fs-read-project-file": "Bundle read-only files as modules or assets",
-    "py-read-project-file": "Bundle read-only files with the Worker or move them to KV",
-    "file-logging": "Log to the console (Workers Logs) instead of files",
-    "fs-tmp-write": "Keep /tmp for per-request scratch only",
-    "fs-temp-files": "Keep temp files within one request",
-    "model-local-inference": "Switch to Workers AI",
-    "model-weights-file": "Move model weights out of the bundle",
-    "model-weights-too-large": "Move model weights out of the bundle",
-    "scheduler-library": "Replace cron with Cron Triggers",
-    "timer-global-scope": "Move timers into handlers, Cron Triggers or DO alarms",
-    "interval-timer": "Replace recurring timers with Cron Triggers or DO alarms",
-    "server-listen": "Export the server with httpServerHandler",
-    "py-server-run": "Export the app through the Python Workers entrypoint",
-    "background-thread": "Move background work to Queues",
-    "queue-worker": "Move the worker to Queues consumers",
-    "polling-loop": "Decompose the loop into Queues or Cron Triggers",
-    "module-state-shared": "Move shared state to Durable Objects or KV",
-    "session-memory-store": "Store sessions in KV or a Durable Object",
-    "module-cache": "Treat module caches as per-isolate (Cache API / KV)",
-    "memoized-function": "Treat memoized values as per-isolate",
-    "worker-size-limit": "Shrink the bundle below 64 MiB",
-    "static-asset-too-large": "Move large assets to R2",
-    "sqlite-driver": "Move SQLite to D1",
-    "postgres-mysql-driver": "Connect through Hyperdrive",
-    "db-pool-global-scope": "Create database clients per request (Hyperdrive pools)",
-    "orm-driver-adapter": "Use the ORM's Workers driver adapter",
-    "py-db-socket-driver": "Move queries to D1, or reach the database through Hyperdrive",
-    "mongodb-driver": "Keep MongoDB over TCP sockets or move the data to D1",
-    "redis-tcp-client": "Move Redis data to KV (or a TCP client over sockets)",
-    "websocket-server": "Move WebSockets to Durable Objects",
-    "socket-server-listen": "Replace the socket server with Durable Objects over HTTP/WebSocket",
-    "subprocess-exec": "Replace the external program (binding, WASM) or run it in a Container",
-    "subprocess-git-cli": "Use the GitHub REST API instead of the git CLI",
-    "subprocess-headless-browser": "Use Browser Rendering (@cloudflare/puppeteer)",
-    "image-processing": "Use the Images binding",
-    "dotenv-loading": "Use wrangler vars and secrets",
-    "env-var-read": "Read vars and secrets from env",
-    "committed-env-file": "Move .env values to wrangler secrets",
-    "runtime-config-files": "Bundle config files as modules or use vars",
-    "eval-in-handler": "Remove eval / new Function from handlers",
-    "py-dynamic-code": "Remove exec / eval from request code",
-    "dynamic-code-global-scope": "Import Wasm as a module; keep eval out of startup",
-    "wasm-compile-in-handler": "Import Wasm as a module",
-    "node-vm-module": "Replace node:vm with an expression evaluator",
-    "template-engine-codegen": "Compile templates once at startup",
-    "cpu-heavy-hashing": "Use WebCrypto PBKDF2 within the CPU limit",
-    "node-module-unavailable": "Raise the compatibility date",
-    "node-api-stub": "Replace Node APIs that are stubs on Workers",
-    "global-scope-io": "Move I/O from global scope into handlers",
-    "py-os-fork": "Remove os.fork (split work across requests or a Container)",
-    "py-raw-socket": "Use cloudflare:sockets connect()",
-    "py-signal-handler": "Drop signal handlers (no process lifecycle)",
-    "py-signal-timeout": "Replace signal-based timeouts with asyncio timeouts",
-    "py-stdlib-unavailable": "Replace stdlib modules missing in Pyodide",
-    "py-tcp-protocol-client": "Call an HTTP API instead of the TCP protocol",
-    "bundled-data-size": "Move large data files to R2 or KV",
-}
 CATEGORY_ACTIONS: dict[str, str] = {
     "filesystem": "Move files to R2, KV or D1",
     "native-module": "Replace native packages (WASM/JS build, a binding, or a Container)",
@@ -124,7 +60,14 @@ HOURS_PER_POINT = (1.5, 3.0)   # low, high
 SHARE_REWRITE = 0.5            # a file whose changed share exceeds this is rewritten
 REDESIGN_EFFORT = 5            # effort from which a finding redesigns the code around it
 MAX_PAD = 10
-REWRITE_RULES = {"py-server-run"}   # a server entry point rewritten around the platform's entrypoint
+
+
+_NO_RULE = Rule(id="", category="", languages=(), severity={}, effort=1, message="", remediation="", docs=())
+
+
+def _rule(f: Finding) -> Rule:
+    """The rule a finding came from (what the plan, the table and the products read), or an empty one."""
+    return rules_by_id().get(f.rule_id, _NO_RULE)
 
 
 def active(findings: list[Finding]) -> list[Finding]:
@@ -166,26 +109,11 @@ def databases(result) -> dict[str, list[str]]:
             if n in pkgs and n not in out[kind]:
                 out[kind].append(n)
     for f in active(result.findings):
-        if f.rule_id == "sqlite-local-file" and "sqlite" not in out:
+        if "sqlite-file" in _rule(f).roles and "sqlite" not in out:
             out["sqlite"].append(f"{f.path}:{f.line}")
     return {k: v for k, v in out.items() if v}
 
 
-# rule id -> the Cloudflare products its fix uses
-RULE_PRODUCTS: dict[str, tuple[str, ...]] = {
-    "sqlite-local-file": ("d1",), "sqlite-driver": ("d1",),
-    "uploads-to-disk": ("r2", "kv"), "fs-persistent-write": ("r2", "kv"), "py-persistent-write": ("r2", "kv"),
-    "py-open-write": ("r2", "kv"), "static-asset-too-large": ("r2",),
-    "model-local-inference": ("ai",), "model-weights-file": ("ai", "r2"), "model-weights-too-large": ("ai", "r2"),
-    "static-files-from-disk": ("assets",), "fs-read-project-file": ("assets",), "py-read-project-file": ("assets",),
-    "file-logging": ("logs",),
-    "scheduler-library": ("cron",), "timer-global-scope": ("cron",), "interval-timer": ("cron",),
-    "background-thread": ("queues",), "queue-worker": ("queues",), "polling-loop": ("queues",),
-    "session-memory-store": ("kv",), "redis-tcp-client": ("kv",),
-    "module-state-shared": ("do",), "websocket-server": ("do",), "socket-server-listen": ("do",),
-    "postgres-mysql-driver": ("hyperdrive",), "db-pool-global-scope": ("hyperdrive",),
-    "subprocess-exec": ("container",), "subprocess-headless-browser": ("browser",), "image-processing": ("images",),
-}
 CATEGORY_PRODUCTS: dict[str, tuple[str, ...]] = {"subprocess": ("container",), "network": ("do",)}
 
 
@@ -198,16 +126,16 @@ def services(result) -> dict[str, list[str]]:
         need[product].append(why or (f"{f.rule_id} at {f.path}:{f.line}" if f else ""))
 
     for f in active(result.findings):
-        r = f.rule_id
-        if r in RULE_PRODUCTS:
-            for prod in RULE_PRODUCTS[r]:
-                if prod == "kv" and r != "session-memory-store" and r != "redis-tcp-client":
+        rule = _rule(f)
+        if rule.plan.products:
+            for prod in rule.plan.products:
+                if prod == "kv" and "kv-store" not in rule.roles:
                     add("kv", why="file metadata and small JSON values next to the objects in R2")
-                elif prod == "r2" and r.startswith("model-weights"):
+                elif prod == "r2" and "model-weights" in rule.roles:
                     add("r2", why=f"model weights ({f.path})")
                 else:
                     add(prod, f)
-            if r == "static-files-from-disk" and "upload" in f.snippet.lower():
+            if "static-files" in rule.roles and "upload" in f.snippet.lower():
                 add("r2", f)
         elif f.category == "native-module" and f.severity == "blocker":
             pkg = _native_package(result, f)
@@ -239,8 +167,8 @@ def _native_package(result, f: Finding) -> str | None:
 # ------------------------------------------------------------------------------------------------ compatibility
 
 def _action_for(result, f: Finding) -> str:
-    if f.rule_id in ACTIONS:
-        return ACTIONS[f.rule_id]
+    if _rule(f).plan.action:
+        return _rule(f).plan.action
     if f.category == "native-module":
         pkg = _native_package(result, f)
         if pkg and pkg.lower() in SQLITE_PKGS:
@@ -351,7 +279,7 @@ def rewrite_scope(result) -> dict[str, Any]:
                 redo.append(iv)
             if f.category == "model-loading":
                 reasons.append("loads an ML model")
-            if f.rule_id in REWRITE_RULES:
+            if _rule(f).plan.rewrite:
                 reasons.append("server entry point")
         changed = _union(change)
         rewritten = _union(redo)

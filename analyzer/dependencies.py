@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ..rules import load_rules
+from ..rules import load_rules, rules_with_role
 from .discovery import Discovery
 from .model import Dependency, Finding, ScanError
 from .parsing.facts import FileFacts
@@ -212,13 +212,14 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
 
 
 def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Finding]:
-    rules = {r.id: r for r in load_rules() if "dependencies" in r.match}
+    native_rule = next(iter(rules_with_role("native-dependency")), None)
+    replace_rule = next(iter(rules_with_role("replaceable-dependency")), None)
     out: list[Finding] = []
     for d in deps:
         if d.verdict not in ("incompatible", "replace"):
             continue
         native = d.category == "native-module" or d.kind == "transitive"
-        rule = rules.get("native-dependency" if native else "dependency-needs-change")
+        rule = native_rule if native else replace_rule
         if rule is None:
             continue
         tgt = settings.target

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from ..rules import Hit, Rule, RuleContext, load_rules
+from ..rules import Hit, Rule, RuleContext, load_rules, rules_by_id
 from ..rules.matching import call_patterns, hits_of, rule_class, rule_globs
 from .discovery import Discovery, SourceFile, discover, read_source
 from .model import Dependency, Finding, ScanError, SEVERITY_RANK
@@ -451,12 +451,21 @@ def _glob_match(path: str, pattern: str) -> bool:
 
 
 def link_related(findings: list[Finding]) -> None:
-    """No cascades: an import of a package that also has a dependency finding is the same problem. The import
-    findings point at the dependency finding (`related`) and the summary counts the problem once."""
-    dep = {f.symbol: f for f in findings if f.rule_id == "native-dependency" and f.severity != "info"}
+    """No cascades: a finding whose rule names `related` rules is the same problem as a non-info finding of one
+    of those rules about the same thing (its symbol: an import of a package that also has a dependency
+    finding). It points at that finding (`related`) and the summary counts the problem once."""
+    rules = rules_by_id()
+    owners: dict[tuple[str, str], Finding] = {}
     for f in findings:
-        if f.rule_id == "native-addon-import" and f.symbol in dep:
-            f.related = dep[f.symbol].fingerprint
+        if f.severity != "info":
+            owners[(f.rule_id, f.symbol)] = f          # the last one wins, as before
+    for f in findings:
+        rule = rules.get(f.rule_id)
+        for rel in (rule.related if rule else ()):
+            owner = owners.get((rel, f.symbol))
+            if owner is not None:
+                f.related = owner.fingerprint
+                break
 
 
 def finalize(findings: list[Finding]) -> list[Finding]:

@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..analyzer.model import CATEGORIES
-from . import plan as plan_mod
+from ..analyzer import planning as plan_mod
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SEV_COLORS = {"blocker": "#c62828", "warning": "#e08a00", "info": "#9aa0a6"}

@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from . import plan as plan_mod
+from ..analyzer import planning as plan_mod
 from .escape import WJ, code
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

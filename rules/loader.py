@@ -19,20 +19,23 @@ def load_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
-def _files(v: Any, language: str) -> dict[str, str]:
-    """An example side: a map of file -> content, or one text (a runtime file of the example's language)."""
+EXAMPLE_EXT = {"javascript": "js", "typescript": "ts", "python": "py"}
+
+
+def _files(v: Any) -> dict[str, Any]:
+    """An example side: a map of file -> content (text, or {size_mb: N} for a large file of zeros), or one text,
+    which is `src/example.<ext>` in each language the example runs in."""
     if isinstance(v, dict):
-        return {str(k): str(t) for k, t in v.items()}
-    ext = {"python": "py", "typescript": "ts"}.get(language, "js")
-    return {f"src/example.{ext}": str(v or "")}
+        return {str(k): (t if isinstance(t, dict) else str(t)) for k, t in v.items()}
+    return {"src/example.{ext}": str(v or "")}
 
 
 def _examples(d: dict[str, Any]) -> tuple[Example, ...]:
     out = []
     for e in d.get("examples") or ():
         langs = tuple(e.get("languages") or ())
-        out.append(Example(languages=langs, before=_files(e.get("before"), langs[0]),
-                           after=_files(e.get("after"), langs[0]), target=e.get("target"), title=e.get("title", "")))
+        out.append(Example(languages=langs, before=_files(e.get("before")), after=_files(e.get("after")),
+                           target=e.get("target"), title=e.get("title", "")))
     return tuple(out)
 
 
@@ -83,7 +86,9 @@ def load_rules() -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda r: r.id))
 
 
+@lru_cache(maxsize=1)
 def rules_by_id() -> dict[str, Rule]:
+    """Rule id -> rule (one shared dict: read it, do not change it)."""
     return {r.id: r for r in load_rules()}
 
 

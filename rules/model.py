@@ -19,10 +19,11 @@ class RuleError(Exception):
 @dataclass(frozen=True)
 class Example:
     """One before/after pair of a rule, in the languages it is written for. `before` must produce the rule and
-    `after` must not (tests/test_rule_examples.py). Each is a map of file path -> content."""
+    `after` must not (tests/test_rule_examples.py). Each is a map of file path -> content (a `{size_mb: N}` entry
+    stands for a large file); `src/example.{ext}` is the example's own file in each of its languages."""
     languages: tuple[str, ...]
-    before: dict[str, str]
-    after: dict[str, str]
+    before: dict[str, Any]
+    after: dict[str, Any]
     target: str | None = None           # the target to scan with (default: the language's own)
     title: str = ""
 
@@ -80,7 +81,8 @@ class Rule:
         if not self.examples:
             return dict(self.legacy_example)
         ex = self.examples[0]
-        return {"before": "\n".join(ex.before.values()), "after": "\n".join(ex.after.values())}
+        text = lambda side: "\n".join(v for v in side.values() if isinstance(v, str)).rstrip("\n")  # noqa: E731
+        return {"before": text(ex.before), "after": text(ex.after)}
 
 
 @dataclass

@@ -9,7 +9,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from cfcompat.analyzer.assessment import scan_and_assess, services
-from cfcompat.reports import plan, render
+from cfcompat.analyzer import planning as plan
+from cfcompat.reports import render
 from cfcompat.reports.markdown import code, fence, md
 
 from reports_helpers import HOSTILE, make_hostile_repo

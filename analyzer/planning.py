@@ -13,19 +13,31 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from ..analyzer import __version__
-from ..analyzer.assessment import (active, databases, ensure_assessment, finding_points, schedules, services)
-from ..analyzer.cost import format_usd
-from ..analyzer.model import CATEGORIES, Finding
-from ..rules import rules_by_id
+from . import __version__
+from .assessment import (active, databases, ensure_assessment, finding_points, schedules, services)
+from .cost import format_usd
+from .model import CATEGORIES, Finding
+from ..rules import rules_by_id, rules_with_role
+
+
+def _phase_of(rule_id: str) -> str:
+    r = rules_by_id().get(rule_id)
+    return r.plan.phase if r else ""
+
+
+def _phase(f: Finding) -> str:
+    return _phase_of(f.rule_id)
+
+
+def _rule_roles(f: Finding) -> tuple[str, ...]:
+    r = rules_by_id().get(f.rule_id)
+    return r.roles if r else ()
 
 # versions the knowledge base was checked against (shared/reference/cloudflare-facts.md: WRANGLER, PY-PKG)
 WRANGLER_VERSION = "4.164.0"
 WORKERS_PY_VERSION = "1.17.9"
 
 PHASES = ("infrastructure", "core services", "jobs", "testing", "rollout")
-JOB_RULES = {"scheduler-library", "timer-global-scope", "interval-timer", "background-thread", "queue-worker",
-             "polling-loop"}
 TESTING_SHARE = 0.2
 ROLLOUT_SHARE = 0.1
 ROLLOUT_BASE = 2
@@ -210,7 +222,7 @@ def key_decisions(result, needs: set[str]) -> list[dict[str, Any]]:
         ], "recommendation": "Workers AI if a catalog model does the job (test on real inputs); otherwise a "
                              "Container behind a Durable Object"})
     if "cron" in needs or "queues" in needs:
-        found_jobs = sorted(found & JOB_RULES)
+        found_jobs = sorted(r for r in found if _phase_of(r) == "jobs")
         dec.append({"topic": "Background jobs", "question": "How do scheduled and background jobs run?",
                     "evidence": ", ".join(found_jobs), "options": [
             _opt("Cron Triggers", "fixed schedules in wrangler.jsonc; each run is a Worker invocation",
@@ -237,18 +249,20 @@ def key_decisions(result, needs: set[str]) -> list[dict[str, Any]]:
             _opt("D1 rows", "transactional metadata next to the data", "not for blobs"),
         ], "recommendation": "R2 for file contents, KV (or D1) for the small index/metadata the code keeps next "
                              "to them"})
-    servers = {"server-listen", "py-server-run"} & {f.rule_id for f in result.findings}
+    entry_rules = rules_with_role("http-entry")
+    servers = {r.id for r in entry_rules} & {f.rule_id for f in result.findings}
     if servers:
+        evidence = ", ".join(sorted(r.id for r in entry_rules if ("python" in r.languages) == py))
         if py:
             dec.append({"topic": "HTTP entry point", "question": "How do requests reach the app?",
-                        "evidence": "py-server-run", "options": [
+                        "evidence": evidence, "options": [
                 _opt("ASGI adapter", "FastAPI/Starlette apps run through the SDK's `asgi.fetch(app, request, env)`",
                      "no server process: startup/shutdown hooks and threads do not run"),
                 _opt("Container", "uvicorn as today", "container pricing and cold starts")],
                 "recommendation": "the ASGI adapter"})
         else:
             dec.append({"topic": "HTTP entry point", "question": "Keep Express or rewrite the routes?",
-                        "evidence": "server-listen", "options": [
+                        "evidence": evidence, "options": [
                 _opt("Keep Express via httpServerHandler", "`export default httpServerHandler({ port })` from "
                      "cloudflare:node; routes unchanged (nodejs_compat)", "Express's bundle size; Node-style "
                      "middleware that touches the disk still needs the changes in this plan"),
@@ -258,8 +272,8 @@ def key_decisions(result, needs: set[str]) -> list[dict[str, Any]]:
                                   "startup time demands it"})
     if "do" in needs or "state" in cats:
         dec.append({"topic": "Shared state", "question": "Where does state shared between requests live?",
-                    "evidence": ", ".join(sorted(found & {"module-state-shared", "session-memory-store",
-                                                          "websocket-server", "module-cache"})), "options": [
+                    "evidence": ", ".join(sorted(found & {r.id for r in rules_with_role("shared-state")})),
+                    "options": [
             _opt("Durable Objects", "one strongly consistent owner per key (rate limits, rooms, counters)",
                  "requests for a key go to one location"),
             _opt("KV", "cheap global reads (sessions, flags)", "eventually consistent; 1 write/s per key"),
@@ -277,9 +291,8 @@ def options_compared(result, needs: set[str], pts: list[tuple[Finding, float]], 
                  (f.category == "native-module" and "container" not in needs))
     # containers only: the code runs as is; persistence (files, state) and scheduling still change
     keep = {"filesystem", "state", "database"}
-    cont = sum(p for f, p in pts if f.category in keep and f.rule_id not in (
-        "fs-tmp-write", "fs-temp-files", "static-files-from-disk", "fs-read-project-file", "py-read-project-file",
-        "file-logging"))
+    unchanged = {r.id for r in rules_with_role("container-unchanged")}
+    cont = sum(p for f, p in pts if f.category in keep and f.rule_id not in unchanged)
     by_id = {o["id"]: o for o in cost["options"]}
     rows = [
         {"option": "Workers only (serverless refactor)", "points": round(total), "monthly": by_id["workers"]["monthly_usd"],
@@ -311,7 +324,7 @@ def phases(result, needs: set[str], pts: list[tuple[Finding, float]]) -> list[di
     core_pts = job_pts = 0.0
     rules = rules_by_id()
     for f, p in pts:
-        bucket = jobs if (f.rule_id in JOB_RULES or f.category == "subprocess") else core
+        bucket = jobs if (_phase(f) == "jobs" or f.category == "subprocess") else core
         title = rules[f.rule_id].title if f.rule_id in rules and rules[f.rule_id].title else f.rule_id
         bucket[title].append(f"{f.path}:{f.line}")
         if bucket is jobs:
@@ -368,35 +381,23 @@ def phases(result, needs: set[str], pts: list[tuple[Finding, float]]) -> list[di
 
 # ------------------------------------------------------------------------------------------------ examples
 
-# Examples for the other language when a rule's own example is written in one language only.
-ALT_EXAMPLES: dict[tuple[str, str], dict[str, str]] = {
-    ("scheduler-library", "python"): {
-        "before": "@scheduler.scheduled_job('cron', hour=3)\ndef purge_old_reports():\n    ...",
-        "after": "from workers import WorkerEntrypoint\n\nclass Default(WorkerEntrypoint):\n"
-                 "    async def scheduled(self, controller, env, ctx):\n        await purge_old_reports(self.env)\n"
-                 "# wrangler.jsonc: \"triggers\": { \"crons\": [\"0 3 * * *\"] }"},
-    ("static-files-from-disk", "python"): {
-        "before": "app.mount('/static', StaticFiles(directory='static'), name='static')",
-        "after": "# wrangler.jsonc: \"assets\": { \"directory\": \"./static\" }\n"
-                 "# Static Assets serve the folder before the Worker runs; remove the mount"},
-    ("uploads-to-disk", "python"): {
-        "before": "with open(f'uploads/{file.filename}', 'wb') as out:\n    out.write(await file.read())",
-        "after": "await self.env.FILES.put(key, await file.read())  # R2 binding"},
-    ("sqlite-local-file", "python"): {
-        "before": "conn = sqlite3.connect('data/app.db')\nrow = conn.execute('SELECT * FROM jobs WHERE id = ?', (id,)).fetchone()",
-        "after": "row = await self.env.DB.prepare('SELECT * FROM jobs WHERE id = ?').bind(id).first()  # D1 binding"},
-    ("model-local-inference", "javascript"): {
-        "before": "const classifier = await pipeline('image-classification', MODEL)\nconst labels = await classifier(image)",
-        "after": "const labels = await env.AI.run('@cf/microsoft/resnet-50', { image: [...new Uint8Array(bytes)] })"},
-    ("module-state-shared", "python"): {
-        "before": "HITS: dict[str, int] = {}\n\ndef allow(ip):\n    HITS[ip] = HITS.get(ip, 0) + 1\n    return HITS[ip] <= 100",
-        "after": "# one Durable Object per client holds the counter (strongly consistent)\n"
-                 "stub = self.env.RATE_LIMITER.getByName(ip)\nallowed = await stub.allow()"},
-}
+def _family(lang: str) -> str:
+    return "python" if lang == "python" else "javascript"
 
 
-def _example_lang(r) -> str:
-    after = r.example.get("after", "") + r.example.get("before", "")
+def _example_for(rule, fam: str) -> tuple[dict[str, str], str] | None:
+    """The rule's first example in the finding's language family (JS and TS share one), as before/after text."""
+    for ex in rule.examples:
+        if fam in {_family(lang) for lang in ex.languages}:
+            text = lambda side: "\n".join(v for v in side.values() if isinstance(v, str)).rstrip("\n")  # noqa: E731
+            return {"before": text(ex.before), "after": text(ex.after)}, fam
+    if rule.legacy_example:
+        return dict(rule.legacy_example), _legacy_lang(rule)
+    return None
+
+
+def _legacy_lang(r) -> str:
+    after = r.legacy_example.get("after", "") + r.legacy_example.get("before", "")
     if r.languages == ("python",) or "self.env" in after or re.search(r"^\s*(def|with|class \w+\(|import \w+$)",
                                                                       after, re.M):
         return "python"
@@ -405,19 +406,18 @@ def _example_lang(r) -> str:
 
 def examples(result) -> list[dict[str, Any]]:
     rules = rules_by_id()
-    seen: dict[tuple[str, str], Finding] = {}
+    seen: dict[tuple[str, str], tuple[Finding, dict[str, str], str]] = {}
     for f in active(result.findings):
         fam = "python" if f.path.endswith(".py") else "javascript"
-        if f.rule_id in rules and (f.rule_id, fam) not in seen and (
-                rules[f.rule_id].example or (f.rule_id, fam) in ALT_EXAMPLES) and f.path.endswith(
+        if f.rule_id not in rules or (f.rule_id, fam) in seen or not f.path.endswith(
                 (".py", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")):
-            seen[(f.rule_id, fam)] = f
+            continue
+        found = _example_for(rules[f.rule_id], fam)
+        if found is not None:
+            seen[(f.rule_id, fam)] = (f, *found)
     out = []
-    for (rid, fam), f in seen.items():
+    for (rid, fam), (f, ex, ex_lang) in seen.items():
         r = rules[rid]
-        ex, ex_lang = r.example, _example_lang(r) if r.example else fam
-        if (not ex or ex_lang != fam) and (rid, fam) in ALT_EXAMPLES:
-            ex, ex_lang = ALT_EXAMPLES[(rid, fam)], fam
         out.append({"rule_id": rid, "title": r.title or rid, "path": f.path, "line": f.line,
                     "snippet": f.snippet.strip(), "lang": _lang_of(f.path), "before": ex.get("before", ""),
                     "after": ex.get("after", ""), "example_lang": ex_lang})
@@ -461,7 +461,7 @@ def _assets_dir(result) -> tuple[str | None, str]:
     known = set(result.discovery.other_files) | {f.path for f in result.files}
     facts_by_path = {f.path: f for f in result.files}
     for f in active(result.findings):
-        if f.rule_id != "static-files-from-disk" or "upload" in f.snippet.lower():
+        if "static-files" not in _rule_roles(f) or "upload" in f.snippet.lower():
             continue
         facts = facts_by_path.get(f.path)
         if facts is None:
