@@ -11,7 +11,7 @@ include_tests = false
 
 [[ignore]]                         # hide findings by path glob and rule, with a reason (required)
 path = "scripts/**"
-rules = ["fs-persistent-write"]    # or ["*"] for every rule
+rules = ["RULE-ID"]    # or ["*"] for every rule
 reason = "deploy-time tooling, never bundled"
 
 [workload]                         # inputs for the cost estimate

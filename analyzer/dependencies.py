@@ -212,8 +212,8 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
 
 
 def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Finding]:
-    native_rule = next(iter(rules_with_role("native-dependency")), None)
-    replace_rule = next(iter(rules_with_role("replaceable-dependency")), None)
+    native_rule = next(iter(rules_with_role("native-package")), None)
+    replace_rule = next(iter(rules_with_role("replaceable-package")), None)
     out: list[Finding] = []
     for d in deps:
         if d.verdict not in ("incompatible", "replace"):

@@ -1,7 +1,7 @@
 """`--format junit`: JUnit XML for CI test reporters.
 
 One <testsuite> per category and one <testcase> per rule and file (classname = the file, name = the rule id), so a
-CI dashboard lists "src/db.js / sqlite-local-file" like a failing test. Which findings fail follows `--fail-on`,
+CI dashboard lists "src/db.js / <rule id>" like a failing test. Which findings fail follows `--fail-on`,
 the same rule as the exit status: with `--fail-on blocker` blockers are <failure>s, with `--fail-on warning`
 blockers and warnings are; findings below the threshold (and all of them with `never`, the default) are passing
 testcases whose <system-out> lists them, so nothing is hidden. Categories without findings among the core four

@@ -96,3 +96,8 @@ def rules_with_role(role: str) -> tuple[Rule, ...]:
     """The rules that mark themselves with `roles: [ROLE]` in their pack: how other stages find a rule by what
     it does instead of by its id (a test checks no rule id is written in analyzer/ or reports/)."""
     return tuple(r for r in load_rules() if role in r.roles)
+
+
+def rules_fixed_by(fix: str) -> tuple[str, ...]:
+    """Ids of the rules that name `cfcompat fix` codemod FIX in their `fixes:`."""
+    return tuple(r.id for r in load_rules() if fix in r.fixes)

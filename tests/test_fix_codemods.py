@@ -24,7 +24,7 @@ def _cases(kind: str):
 
 def test_every_codemod_has_cases():
     for cls in CODEMODS:
-        assert cls.NAME and cls.RULES and cls.MESSAGE, cls
+        assert cls.NAME and cls.rules() and cls.MESSAGE, cls
         assert cls.VALID and cls.INVALID, f"{cls.NAME} needs VALID and INVALID cases"
 
 

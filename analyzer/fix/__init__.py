@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {"FIXES": "runner", "FixOptions": "runner", "FixPlan": "runner", "plan_fixes": "runner",
+_WHERE = {"fixes": "runner", "FixOptions": "runner", "FixPlan": "runner", "plan_fixes": "runner",
           "FixReport": "model", "Workspace": "model",
           "fixable_by_setting": "settings_fix", "plan_setting_changes": "settings_fix"}
 

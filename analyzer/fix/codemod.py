@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
+from ...rules.loader import rules_fixed_by
 from .model import MARK
 
 
@@ -35,7 +36,12 @@ class CodemodResult:
 
 class Codemod:
     NAME: ClassVar[str] = ""
-    RULES: ClassVar[tuple[str, ...]] = ()
+    FIX: ClassVar[str] = ""          # the `cfcompat fix` id whose rules it resolves (default: NAME)
+
+    @classmethod
+    def rules(cls) -> tuple[str, ...]:
+        """The rules whose findings this codemod resolves: those that name its fix in `fixes:` (rules/packs)."""
+        return rules_fixed_by(cls.FIX or cls.NAME)
     MESSAGE: ClassVar[str] = ""
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []

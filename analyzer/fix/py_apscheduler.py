@@ -336,7 +336,6 @@ def _uses(module: cst.Module, name: str) -> tuple[int, int]:
 
 class ApschedulerToCron(Codemod):
     NAME = "py-apscheduler-cron"
-    RULES = ("scheduler-library",)
     MESSAGE = "APScheduler cron and interval jobs become Cron Triggers and a scheduled handler"
 
     VALID = [

@@ -94,7 +94,7 @@ class AddScheduledHandler(Codemod):
     """Adds jobs to an existing entry module: entries in CRON_JOBS (created if missing) and a `scheduled`
     method on `class Default` when it has none."""
     NAME = "py-scheduled-handler"
-    RULES = ("scheduler-library",)
+    FIX = "py-apscheduler-cron"
     MESSAGE = "Cron Trigger jobs are dispatched by the entry's scheduled handler"
 
     _JOB = {"module": "app.jobs", "ref": "nightly", "cron": "30 3 * * *"}

@@ -151,7 +151,6 @@ class _Handlers(cst.CSTTransformer):
 
 class EnvToWorkerEnv(Codemod):
     NAME = "py-env-binding"
-    RULES = ("env-var-read",)
     MESSAGE = "os.environ reads in request handlers read the Worker's env binding from the ASGI scope"
 
     VALID = [

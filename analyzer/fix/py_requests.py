@@ -238,7 +238,6 @@ class _Transformer(cst.CSTTransformer):
 
 class RequestsToHttpx(Codemod):
     NAME = "py-requests-httpx"
-    RULES = ("dependency-needs-change",)
     MESSAGE = "requests calls in async code become httpx.AsyncClient calls"
 
     VALID = [

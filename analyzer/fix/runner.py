@@ -21,21 +21,20 @@ from .py_apscheduler import ApschedulerToCron
 from .py_entry import AddScheduledHandler, entry_source
 from .py_env import EnvToWorkerEnv
 from .py_requests import RequestsToHttpx
+from ...rules.loader import rules_fixed_by
 from .settings_fix import plan_setting_changes
 from .wrangler import ConfigRequest, apply_config, current_values, find_config
 
-# fix id -> rule ids it addresses (what --only matches, besides the fix id itself)
-FIXES: dict[str, tuple[str, ...]] = {
-    "settings": ("node-module-unavailable", "server-listen", "dynamic-code-global-scope", "env-var-read",
-                 "node-api-stub"),
-    "py-asgi-entry": ("py-server-run",),
-    "py-apscheduler-cron": ApschedulerToCron.RULES,
-    "py-requests-httpx": RequestsToHttpx.RULES,
-    "py-env-binding": EnvToWorkerEnv.RULES,
-    "js-http-server-handler": ("server-listen",),
-    "js-node-cron": ("scheduler-library",),
-    "config": (),
-}
+# the fixes `--only` knows, besides rule ids (each rule names the fixes that resolve it: `fixes:` in its pack)
+FIX_IDS = ("settings", "py-asgi-entry", "py-apscheduler-cron", "py-requests-httpx", "py-env-binding",
+           "js-http-server-handler", "js-node-cron", "config")
+
+
+def fixes() -> dict[str, tuple[str, ...]]:
+    """Fix id -> the rule ids it addresses (what --only matches, besides the fix id itself)."""
+    return {fix: rules_fixed_by(fix) for fix in FIX_IDS}
+
+
 PY_APPS = ("fastapi.FastAPI", "starlette.applications.Starlette")
 NODE_CRON = ("node-cron.schedule", "node-cron.default.schedule")
 MANIFESTS = ("package.json", "pyproject.toml", "requirements.txt", "setup.py", "Pipfile")
@@ -80,7 +79,7 @@ class _Run:
     def selected(self, fix: str) -> bool:
         if not self.opts.only:
             return True
-        return fix in self.opts.only or bool(set(FIXES.get(fix, ())) & set(self.opts.only))
+        return fix in self.opts.only or bool(set(rules_fixed_by(fix)) & set(self.opts.only))
 
     def allowed(self, path: str, context: str | None = None) -> bool:
         if self.opts.include_tests:
@@ -90,10 +89,12 @@ class _Run:
             context = ctx.pop() if len(ctx) == 1 else (self.facts[path].role if path in self.facts else "runtime")
         return context == "runtime"
 
-    def findings(self, rule: str, language: str | None = None) -> list[Finding]:
+    def findings(self, fix: str, language: str | None = None) -> list[Finding]:
+        """The findings fix FIX addresses (of the rules that name it), in LANGUAGE's files."""
+        rules = set(rules_fixed_by(fix))
         out = []
         for f in self.result.findings:
-            if f.rule_id != rule or not self.allowed(f.path, f.context):
+            if f.rule_id not in rules or not self.allowed(f.path, f.context):
                 continue
             facts = self.facts.get(f.path)
             if language and (facts is None or (facts.language == "python") != (language == "python")):
@@ -128,7 +129,7 @@ class _Run:
     def report(self, fix: str, path: str, changed: list[str], left: list[str],
                rules: tuple[str, ...] | None = None) -> None:
         if changed or left:
-            self.plan.reports.append(FixReport(fix, rules if rules is not None else FIXES.get(fix, ()), path,
+            self.plan.reports.append(FixReport(fix, rules if rules is not None else rules_fixed_by(fix), path,
                                                list(changed), list(left)))
 
     def settings_for(self, scope: str):
@@ -145,11 +146,11 @@ class _Run:
                         self.allowed(f.path):
                     self._codemod(RequestsToHttpx(), f.path)
         if self.selected("py-env-binding"):
-            for path in sorted({x.path for x in self.findings("env-var-read", "python")}):
+            for path in sorted({x.path for x in self.findings("py-env-binding", "python")}):
                 self._codemod(EnvToWorkerEnv(), path)
         jobs: list[dict[str, Any]] = []
         if self.selected("py-apscheduler-cron"):
-            for path in sorted({x.path for x in self.findings("scheduler-library", "python")}):
+            for path in sorted({x.path for x in self.findings("py-apscheduler-cron", "python")}):
                 ext = self._external_names(path, pyfiles)
                 res = self._codemod(ApschedulerToCron(), path, external=ext)
                 for j in (res.data.get("jobs") if res else None) or []:
@@ -282,10 +283,10 @@ class _Run:
     def javascript(self) -> None:
         server_fix = self.selected("js-http-server-handler")
         cron_fix = self.selected("js-node-cron")
-        listens = self.findings("server-listen", "javascript") if server_fix else []
+        listens = self.findings("js-http-server-handler", "javascript") if server_fix else []
         cron_lines: dict[str, list[int]] = {}
         if cron_fix:
-            for f in self.findings("scheduler-library", "javascript"):
+            for f in self.findings("js-node-cron", "javascript"):
                 facts = self.facts.get(f.path)
                 if facts and any(c.line == f.line and c.qname in NODE_CRON for c in facts.calls):
                     cron_lines.setdefault(f.path, []).append(f.line)
