@@ -11,8 +11,8 @@ documented model (README "How the assessment is computed"):
 - effort: see `effort()`.
 - cost: `analyzer/cost.py`, priced from `rules/kb/pricing.yaml`.
 
-Hook: `result.extras.update(assess(result))` at the end of the scan, or `ensure_assessment(result, workload)`
-(what the CLI and the formatters call) which computes once and caches in `result.extras`.
+Hook: `ensure_assessment(result, workload)` (what the CLI and the formatters call) computes the blocks once and
+keeps them on the result (`result.assessment`, result.py).
 """
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ from typing import Any
 from ..rules import Rule, rules_by_id
 from .cost import estimate, resolve_workload
 from .model import CATEGORIES, Finding
+from .result import Assessment
+from .engine import scan
 from .schedules import Schedule, find_schedules
 
 CORE_CATEGORIES = ("filesystem", "native-module", "model-loading", "long-running")
-ASSESSMENT_KEYS = ("compatibility", "rewrite_scope", "effort", "cost")
 
 # ------------------------------------------------------------------------------------------------ data
 
@@ -369,11 +370,9 @@ def _r(x: float) -> float | int:
 # ------------------------------------------------------------------------------------------------ entry points
 
 def schedules(result) -> list[Schedule]:
-    cached = result.extras.get("_schedules")
-    if cached is None:
-        cached = find_schedules(result.files, result.dependencies)
-        result.extras["_schedules"] = cached
-    return cached
+    if result.schedules is None:
+        result.schedules = find_schedules(result.files, result.dependencies)
+    return result.schedules
 
 
 def cost(result, workload: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -382,37 +381,29 @@ def cost(result, workload: dict[str, Any] | None = None) -> dict[str, Any]:
     return estimate(needs, workload, cron_runs)
 
 
-def assess(result, workload: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The contract blocks for a scan result. Pure: reads the result, returns a dict."""
-    if workload is None:
-        workload = result.extras.get("workload")
-    return {
-        "compatibility": compatibility(result),
-        "rewrite_scope": rewrite_scope(result),
-        "effort": effort(result),
-        "cost": cost(result, workload),
-    }
+def assess(result, workload: dict[str, Any] | None = None) -> Assessment:
+    """The contract blocks for a scan result. Pure: reads the result, returns them."""
+    if workload is None and result.assessment is not None:
+        workload = result.assessment.workload
+    return Assessment(compatibility=compatibility(result), rewrite_scope=rewrite_scope(result),
+                      effort=effort(result), cost=cost(result, workload),
+                      workload=dict(workload) if workload is not None else None)
 
 
 def ensure_assessment(result, workload: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Compute the blocks once and cache them in `result.extras` (recomputed when a different workload is given).
+    """Compute the blocks once and keep them on the result (recomputed when a different workload is given).
     Formatters call this, so no engine change is needed for them to have the blocks."""
-    if workload is not None:
-        if result.extras.get("workload") != workload or "cost" not in result.extras:
-            result.extras["workload"] = dict(workload)
-            result.extras.update(assess(result, workload))
-    elif not all(k in result.extras for k in ASSESSMENT_KEYS):
-        result.extras.update(assess(result, result.extras.get("workload")))
-    return {k: result.extras[k] for k in ASSESSMENT_KEYS}
+    if result.assessment is None or (workload is not None and result.assessment.workload != workload):
+        result.assessment = assess(result, workload)
+    return result.assessment.blocks()
 
 
 def scan_and_assess(path: str | Path, options=None, workload: dict[str, Any] | None = None):
     """Scan PATH and attach the assessment (for tests and library use)."""
-    from .engine import scan
     result = scan(Path(path), options)
     ensure_assessment(result, workload or {})
     return result
 
 
 def resolved_workload(result) -> dict[str, Any]:
-    return resolve_workload(result.extras.get("workload"))
+    return resolve_workload(result.assessment.workload if result.assessment is not None else None)

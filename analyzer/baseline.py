@@ -137,9 +137,9 @@ def apply(result, baseline: Baseline) -> None:
     result.findings = kept
     recount(result)
     result.summary["baseline_hidden"] = len(hidden)
-    result.extras["baseline"] = {"file": baseline.source, "entries": len(baseline.entries),
+    result.baseline = {"file": baseline.source, "entries": len(baseline.entries),
                                  "hidden": len(hidden), "stale": stale}
-    diff = result.extras.get("diff")
+    diff = result.diff
     if isinstance(diff, dict):
         keep = {f.fingerprint for f in kept}
         diff["new"] = [d for d in diff.get("new", []) if d.get("fingerprint") in keep]

@@ -3,24 +3,25 @@ problems into findings on the manifest's line (so every consumer sees them in th
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..rules import load_rules, rules_with_role
+from ..rules import load_kb, load_rules, rules_with_role
+from ..rules.classes.native import npm_natives, pep503, pypi_natives, pyodide_for_date
+from . import manifests
 from .discovery import Discovery
 from .model import Dependency, Finding, ScanError
 from .parsing.facts import FileFacts
-from .settings import Settings
+from .settings import Settings, settings_for
 
 
 def _natives():
-    from ..rules.classes.native import npm_natives, pep503, pypi_natives, pyodide_for_date
     return npm_natives, pypi_natives, pyodide_for_date, pep503
 
 
 @lru_cache(maxsize=1)
 def _replacements() -> dict[tuple[str, str], dict[str, Any]]:
-    from ..rules import load_kb
     kb = load_kb("replacements.yaml")
     out = {}
     for eco in ("npm", "pypi"):
@@ -136,17 +137,21 @@ def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str]
                       "package; fine if it is pure Python (a lockfile with wheel names would tell)")
 
 
+@dataclass
+class DependencyReport:
+    """Every declared dependency with its verdict, the findings they give, and what the manifests told besides."""
+    dependencies: list[Dependency] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    projects: list[Any] = field(default_factory=list)
+    locked: list[Any] = field(default_factory=list)
+    entry_points: list[Any] = field(default_factory=list)
+    installed_size: dict[str, Any] = field(default_factory=dict)
+
+
 def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFacts],
-                         scoped: dict[str, Settings] | None = None
-                         ) -> tuple[list[Dependency], list[Finding], list[ScanError], dict[str, Any]]:
-    from .settings import settings_for
+                         scoped: dict[str, Settings] | None = None) -> DependencyReport:
     scoped = scoped or {}
-    try:
-        from . import manifests
-    except ImportError:  # pragma: no cover - the package is part of the wheel
-        return [], [], [], {}
-    if not hasattr(manifests, "scan_manifests"):
-        return [], [], [], {}
     rel_paths = list(disc.other_files)
     scan = manifests.scan_manifests(disc.root, rel_paths)
     errors = list(scan.errors)
@@ -205,10 +210,11 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
     findings = []
     for d in deps:
         findings += dependency_findings([d], settings_for(d.manifest, settings, scoped))
-    findings += size_findings(disc, settings, manifests, locked, errors, extras_out := {})
-    extras = {"projects": scan.projects, "locked": locked, "entry_points": getattr(scan, "entry_points", []),
-              **extras_out}
-    return deps, findings, errors, extras
+    sizes: dict[str, Any] = {}
+    findings += size_findings(disc, settings, manifests, locked, errors, sizes)
+    return DependencyReport(dependencies=deps, findings=findings, errors=errors, projects=list(scan.projects),
+                            locked=locked, entry_points=list(getattr(scan, "entry_points", [])),
+                            installed_size=sizes)
 
 
 def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Finding]:
@@ -257,7 +263,7 @@ WORKER_SIZE_LIMIT = 64 * 1024 * 1024   # bytes, uncompressed; both plans since 2
 
 
 def size_findings(disc: Discovery, settings: Settings, manifests: Any, locked: list, errors: list[ScanError],
-                  extras: dict[str, Any]) -> list[Finding]:
+                  sizes: dict[str, Any]) -> list[Finding]:
     """Installed runtime dependencies (node_modules present in the repository) against the Worker size limit."""
     rule = next((r for r in load_rules() if "installed-size" in r.match.get("dependencies", ())), None)
     if rule is None or rule.severity_for(settings.target) is None:
@@ -275,7 +281,7 @@ def size_findings(disc: Discovery, settings: Settings, manifests: Any, locked: l
         runtime = {k: v for k, v in sizes.items() if k not in dev_only}
         total = sum(runtime.values())
         base = nm[: -len("node_modules")].rstrip("/")
-        extras.setdefault("installed_size", {})[nm] = {"runtime_bytes": total, "packages": len(runtime),
+        sizes[nm] = {"runtime_bytes": total, "packages": len(runtime),
                                                        "limit_bytes": WORKER_SIZE_LIMIT}
         if total <= WORKER_SIZE_LIMIT:
             continue

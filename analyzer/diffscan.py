@@ -41,8 +41,7 @@ def recount(result) -> None:
     result.summary["findings"] = sev
     result.summary["verdict"] = verdict_of(result.findings)
     result.summary["linked"] = sum(1 for f in result.findings if f.related)
-    for key in ("compatibility", "rewrite_scope", "effort", "cost"):
-        result.extras.pop(key, None)   # recomputed from the remaining findings
+    result.assessment = None   # recomputed from the remaining findings
 
 
 @dataclasses.dataclass
@@ -174,7 +173,7 @@ def compare_dependencies(head: list[Dependency], base: list[Dependency], tree: B
 
 
 def apply_diff(result, options, tree: BaseTree) -> None:
-    """Scan the base, compare, and narrow `result.findings` to the new ones; the rest goes to extras['diff']."""
+    """Scan the base, compare, and narrow `result.findings` to the new ones; the rest goes to `result.diff`."""
     from .engine import scan
     with tree:
         base = scan(tree.folder, dataclasses.replace(options, progress=None))
@@ -194,7 +193,7 @@ def apply_diff(result, options, tree: BaseTree) -> None:
     fixed_counts = {s: 0 for s in ("blocker", "warning", "info")}
     for f in cmp.fixed:
         fixed_counts[f.severity] += 1
-    result.extras["diff"] = {
+    result.diff = {
         "base": tree.commit,
         "head": tree.head,
         "base_ref": tree.ref,

@@ -84,7 +84,7 @@ def _lang_of(path: str) -> str:
 
 
 def project_name(result) -> str:
-    for p in result.extras.get("projects") or []:
+    for p in result.projects:
         name = getattr(p, "name", None) or (p.get("name") if isinstance(p, dict) else None)
         if name:
             break

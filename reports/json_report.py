@@ -17,23 +17,22 @@ def document(result) -> dict[str, Any]:
         "findings": [f.to_json() for f in result.findings],
         "dependencies": [d.to_json() for d in result.dependencies],
     }
-    if result.extras.get("context_mode"):
-        doc["settings"]["context"] = {"mode": result.extras["context_mode"],
-                                      "entry_points": result.extras.get("entries") or {}}
-    scopes = result.extras.get("scopes") or {}
+    if result.context_mode:
+        doc["settings"]["context"] = {"mode": result.context_mode, "entry_points": result.entries or {}}
+    scopes = result.scopes
     if scopes:
         # monorepo: each folder with its own wrangler config is judged with its own settings
         doc["settings"]["scopes"] = {d: {"target": s.target, **s.to_json()} for d, s in sorted(scopes.items())}
-    projects = result.extras.get("projects") or []
+    projects = result.projects
     if projects:
         doc["projects"] = [p.to_json() if hasattr(p, "to_json") else p for p in projects]
-    for key in ("compatibility", "rewrite_scope", "effort", "cost"):
-        if key in result.extras:
-            doc[key] = result.extras[key]
-    for key in ("diff", "baseline"):   # scan --diff-base / --baseline (analyzer/diffscan.py, baseline.py)
-        if key in result.extras:
-            doc[key] = result.extras[key]
-    doc["suppressed"] = result.extras.get("suppressed") or []
+    if result.assessment is not None:
+        doc.update(result.assessment.blocks())
+    if result.diff is not None:         # scan --diff-base (analyzer/diffscan.py)
+        doc["diff"] = result.diff
+    if result.baseline is not None:     # scan --baseline (analyzer/baseline.py)
+        doc["baseline"] = result.baseline
+    doc["suppressed"] = result.suppressed
     doc["errors"] = [e.to_json() for e in result.errors]
     return doc
 

@@ -30,7 +30,7 @@ def fastapi():
 # ----------------------------------------------------------------------------------------------- compatibility
 
 def test_compatibility_rows_for_express(express):
-    rows = {r["category"]: r for r in express.extras["compatibility"]}
+    rows = {r["category"]: r for r in express.assessment.compatibility}
     assert rows["filesystem"]["status"] == "incompatible" and rows["filesystem"]["impact"] == "critical"
     assert "Move SQLite to D1" in rows["filesystem"]["action"] and "R2" in rows["filesystem"]["action"]
     assert rows["model-loading"]["action"] == "Switch to Workers AI"
@@ -50,7 +50,7 @@ def test_core_categories_get_a_compatible_row_and_info_does_not_count():
 
 
 def test_fastapi_database_and_jobs(fastapi):
-    rows = {r["category"]: r for r in fastapi.extras["compatibility"]}
+    rows = {r["category"]: r for r in fastapi.assessment.compatibility}
     assert "Hyperdrive" in rows["native-module"]["action"]
     assert rows["model-loading"]["status"] == "compatible"
     assert {"hyperdrive", "queues", "cron", "r2"} <= set(services(fastapi))
@@ -65,7 +65,7 @@ def _finding(path, line, rule="r", effort=3, sev="blocker", cat="filesystem", en
 
 
 def _result(files, findings):
-    return SimpleNamespace(files=files, findings=findings, dependencies=[], extras={}, settings=None,
+    return SimpleNamespace(files=files, findings=findings, dependencies=[], assessment=None, schedules=None, settings=None,
                            errors=[], summary={})
 
 
@@ -94,7 +94,7 @@ def test_rewrite_flag_for_model_loading_and_majority():
 
 
 def test_rewrite_totals_add_up(express):
-    rs = express.extras["rewrite_scope"]
+    rs = express.assessment.rewrite_scope
     assert rs["lines_to_change"] == sum(f["lines_to_change"] for f in rs["files"])
     assert rs["lines_to_rewrite"] == sum(f["lines_to_rewrite"] for f in rs["files"])
     assert rs["lines_to_rewrite"] <= rs["lines_to_change"] <= rs["total_lines"]
@@ -118,7 +118,7 @@ def test_effort_repeats_count_a_quarter_and_manifests_one_point():
 
 
 def test_effort_of_fixture_is_consistent(express):
-    e = express.extras["effort"]
+    e = express.assessment.effort
     assert e["points"] == round(sum(e["by_category"].values()))
     assert e["hours_low"] < e["hours_high"] and e["assumptions"]
 
@@ -203,8 +203,8 @@ def test_ensure_assessment_caches_and_recomputes_for_a_new_workload(express):
     other = ensure_assessment(express, {"requests_per_month": 50_000_000})
     assert other["cost"]["assumptions"]["requests_per_month"] == 50_000_000
     again = assess(express, {"requests_per_month": 3_000_000})
-    assert again["cost"]["assumptions"]["requests_per_month"] == 3_000_000
-    json.dumps(again)   # plain data
+    assert again.cost["assumptions"]["requests_per_month"] == 3_000_000
+    json.dumps(again.blocks())   # plain data
 
 
 # ----------------------------------------------------------------------------------------------- schedules
@@ -270,4 +270,4 @@ def test_fixture_schedules(express, fastapi):
     assert ex["src/db.js"].cron == "*/10 * * * *" and not ex["src/db.js"].active
     fa = {s.job: s.cron for s in schedules(fastapi)}
     assert fa == {"purge-reports": "30 2 * * *", "fx-rates": "*/15 * * * *", "mark-overdue": "0 6 * * *"}
-    assert fastapi.extras["cost"]["assumptions"]["cron_runs_per_month"] == 2981   # 30.42 + 2920 + 30.42
+    assert fastapi.assessment.cost["assumptions"]["cron_runs_per_month"] == 2981   # 30.42 + 2920 + 30.42

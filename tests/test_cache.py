@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cfcompat.analyzer import engine
+from cfcompat.analyzer import extract as engine
 from cfcompat.analyzer.cache import FactCache, decode, encode
 from cfcompat.analyzer.engine import ScanOptions, scan
 from cfcompat.reports.json_report import render

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from cfcompat.analyzer.engine import ScanOptions, scan
-from cfcompat.analyzer.fix import FixOptions, fixable_by_setting, plan_fixes
+from cfcompat.analyzer.fix import FixOptions, plan_fixes
+from cfcompat.analyzer.whatif import fixable_by_setting
 from cfcompat.analyzer.fix import cron, jsonc
 from cfcompat.analyzer.fix.js import error_count
 from cfcompat.analyzer.fix.model import Workspace

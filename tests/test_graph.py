@@ -31,7 +31,7 @@ def test_js_resolution_ts_paths_index_and_js_to_ts(tmp_path: Path):
         "src/util/index.ts": "export const h = 1;\n",
     })
     r, doc = run(tmp_path)
-    g = r.extras["graph"]
+    g = r.graph
     assert g.has_edge("src/index.ts", "src/lib/store.ts")
     assert g.has_edge("src/index.ts", "src/routes/index.ts")
     assert g.has_edge("src/routes/index.ts", "src/util/index.ts")
@@ -80,7 +80,7 @@ def test_python_relative_and_src_layout(tmp_path: Path):
         "src/svc/cli.py": "import shutil\ndef clean():\n    shutil.rmtree('cache')\n",
     })
     r, doc = run(tmp_path)
-    g = r.extras["graph"]
+    g = r.graph
     assert g.has_edge("src/svc/main.py", "src/svc/store.py")
     assert g.has_edge("src/svc/main.py", "src/svc/jobs.py")
     f = next(f for f in doc["findings"] if f["path"] == "src/svc/store.py")
@@ -106,7 +106,7 @@ def test_workspace_package_imports_resolve(tmp_path: Path):
         "packages/storage/src/index.js": "const fs = require('fs');\nexports.put = (k) => fs.writeFileSync(k, '');\n",
     })
     r, doc = run(tmp_path)
-    assert r.extras["graph"].has_edge("packages/api/src/index.js", "packages/storage/src/index.js")
+    assert r.graph.has_edge("packages/api/src/index.js", "packages/storage/src/index.js")
 
 
 def test_listen_is_info_once_the_worker_exports_http_server_handler():

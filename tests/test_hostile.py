@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cfcompat.analyzer import engine
+from cfcompat.analyzer import extract as engine
 from cfcompat.analyzer.cli import main
 from cfcompat.analyzer.engine import ScanOptions, scan
 from cfcompat.reports.json_report import document, render

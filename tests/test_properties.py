@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from cfcompat.analyzer.cache import decode
 from cfcompat.analyzer.config import ConfigError, validate
 from cfcompat.analyzer.discovery import SourceFile
-from cfcompat.analyzer.engine import parse_bytes
+from cfcompat.analyzer.extract import parse_bytes
 from cfcompat.analyzer.parsing.facts import parse_suppression
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from cfcompat.analyzer.discovery import SourceFile
-from cfcompat.analyzer.engine import ScanOptions, parse_bytes, scan
+from cfcompat.analyzer.engine import ScanOptions, scan
+from cfcompat.analyzer.extract import parse_bytes
 from cfcompat.analyzer.engine import keep_patterns
 from cfcompat.analyzer.parsing.relevance import CONSUMER_CALLS, Keep
 from cfcompat.reports import json_report

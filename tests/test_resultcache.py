@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cache_helpers import change_installed_package, change_manifest, copy_repo, exit_and_stdout
-from cfcompat.analyzer import cli, engine, resultcache
+from cfcompat.analyzer import cli, engine, extract, resultcache
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_any_input_change_is_a_miss(env, tmp_path, capsys, monkeypatch, change):
     if change in ("source", "new-source", "manifest", "installed"):
         # ... but every unchanged file's facts came from the facts cache, keyed by the digest the
         # result-cache key already took (one read per file)
-        assert engine.LAST_CACHE_STATS["misses"] == (1 if change in ("source", "new-source") else 0)
+        assert extract.LAST_CACHE_STATS["misses"] == (1 if change in ("source", "new-source") else 0)
     monkeypatch.setenv("CFCOMPAT_NO_CACHE", "1")
     _, fresh = run(capsys, *args)
     assert after == fresh                                  # and what it printed is the fresh result

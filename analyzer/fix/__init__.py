@@ -1,26 +1,13 @@
 """`cfcompat fix`: mechanical fixes for findings (settings, entry modules, schedules, HTTP clients, env reads).
 
-Public API:
+Public API (analyzer/fix/runner.py):
     plan_fixes(root, FixOptions(only=..., include_tests=...)) -> FixPlan   (diff(), workspace.commit(), reports)
-    fixable_by_setting(result) -> {fingerprint: "compatibility_date >= ... (wrangler.toml)"}
 
-Names load on first use (PEP 562): every scan imports `settings_fix`, and importing the codemods would pull in
-libcst (~0.4 s) for scans that never fix anything.
+What a compatibility date or flag would resolve is analysis, not a fix: analyzer/whatif.py.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .model import FixReport, Workspace
+from .runner import FixOptions, FixPlan, fixes, plan_fixes
 
-_WHERE = {"fixes": "runner", "FixOptions": "runner", "FixPlan": "runner", "plan_fixes": "runner",
-          "FixReport": "model", "Workspace": "model",
-          "fixable_by_setting": "settings_fix", "plan_setting_changes": "settings_fix"}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+__all__ = ["FixOptions", "FixPlan", "FixReport", "Workspace", "fixes", "plan_fixes"]

@@ -22,7 +22,7 @@ from .py_entry import AddScheduledHandler, entry_source
 from .py_env import EnvToWorkerEnv
 from .py_requests import RequestsToHttpx
 from ...rules.loader import rules_fixed_by
-from .settings_fix import plan_setting_changes
+from ..whatif import plan_setting_changes
 from .wrangler import ConfigRequest, apply_config, current_values, find_config
 
 # the fixes `--only` knows, besides rule ids (each rule names the fixes that resolve it: `fixes:` in its pack)
@@ -73,7 +73,7 @@ class _Run:
         self.plan = FixPlan(self.root, self.ws)
         self.config: dict[str, ConfigRequest] = {}
         self.facts = {f.path: f for f in self.result.files}
-        self.scopes = sorted((self.result.extras.get("scopes") or {}).keys())
+        self.scopes = sorted(self.result.scopes)
 
     # ------------------------------------------------------------------ helpers
     def selected(self, fix: str) -> bool:
@@ -133,7 +133,7 @@ class _Run:
                                                list(changed), list(left)))
 
     def settings_for(self, scope: str):
-        return (self.result.extras.get("scopes") or {}).get(scope) if scope else self.result.settings
+        return self.result.scopes.get(scope) if scope else self.result.settings
 
     # ------------------------------------------------------------------ Python
     def python(self) -> None:

@@ -12,8 +12,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..model import SEVERITY_RANK, Finding
-from ..settings import DEFAULT_COMPAT_DATE, Settings
+import yaml
+
+from ..rules import load_kb, load_rules
+from ..rules.classes.runtime import nodejs_compat_on
+from .evaluate import evaluate
+from .graph import classify
+from .model import SEVERITY_RANK, Finding
+from .settings import DEFAULT_COMPAT_DATE, Settings, valid_date
 
 _DATE = re.compile(r"\b(20\d\d-\d\d-\d\d)\b")
 # dates named by rule classes rather than the node-module table (server-listen, dynamic-code-global-scope)
@@ -30,9 +36,6 @@ def _key(f: Finding) -> Key:
 @lru_cache(maxsize=1)
 def candidate_dates() -> tuple[str, ...]:
     """Every compatibility date the knowledge base ties a behaviour to, up to the newest verified one."""
-    from ...rules import load_kb
-    from ..settings import valid_date
-    import yaml
     dates = set(_EXTRA_DATES) | {DEFAULT_COMPAT_DATE}
     dates |= set(_DATE.findall(yaml.safe_dump(load_kb("node_modules.yaml"))))
     return tuple(sorted(d for d in dates if valid_date(d) and d <= DEFAULT_COMPAT_DATE))
@@ -71,21 +74,17 @@ class _Simulator:
     """Re-runs the rules on the scan's facts with other settings for one scope."""
 
     def __init__(self, result, include_tests: bool) -> None:
-        from ...rules import load_rules
-        from ..graph import classify
         self.result = result
         self.rules = load_rules()
         self.include_tests = include_tests
-        graph = result.extras.get("graph")
-        entries = result.extras.get("entries") or {}
-        self.contexts = classify(result.files, graph, entries).contexts if graph is not None else {}
-        self.scoped: dict[str, Settings] = dict(result.extras.get("scopes") or {})
+        graph = result.graph
+        self.contexts = classify(result.files, graph, result.entries or {}).contexts if graph is not None else {}
+        self.scoped: dict[str, Settings] = dict(result.scopes)
 
     def settings_of(self, scope: str) -> Settings:
         return self.scoped[scope] if scope else self.result.settings
 
     def run(self, scope: str, date: str, flags: tuple[str, ...], paths: set[str]) -> dict[Key, int]:
-        from ..engine import evaluate
         st = dataclasses.replace(self.settings_of(scope), compatibility_date=date, compatibility_flags=list(flags))
         root, scoped = self.result.settings, dict(self.scoped)
         if scope:
@@ -103,7 +102,7 @@ class _Simulator:
 
 
 def _scope_of(path: str, result) -> str:
-    scoped = result.extras.get("scopes") or {}
+    scoped = result.scopes
     best = ""
     for d in scoped:
         if path.startswith(d + "/") and len(d) > len(best):
@@ -150,7 +149,6 @@ def _plan_scope(sim: _Simulator, scope: str, fs: list[Finding]) -> SettingChange
     target = [f for f in fs if rank(best, f) < rank(base, f)]
     if not target:
         return None
-    from ...rules.classes.runtime import nodejs_compat_on
     cands: list[tuple[str, tuple[str, ...]]] = []
     for d in [d0] + [d for d in candidate_dates() if d > d0]:
         if d != d0:
