@@ -20,11 +20,11 @@ from typing import Any
 import click
 
 from . import __version__
-from .model import SEVERITY_RANK, TARGETS
+from .model import FAIL_ON, SEVERITY_RANK, fails
+from .options import UsageFailure, build_scan_options, scan_options
 
 
 def _usage(msg: str) -> Exception:
-    from .cli import UsageFailure
     return UsageFailure(msg)
 
 
@@ -66,53 +66,22 @@ def apply(result, options, state: CIState) -> None:
         apply_baseline(result, state.baseline)
 
 
-def fails(findings, fail_on: str) -> bool:
-    if fail_on == "never":
-        return False
-    limit = SEVERITY_RANK[fail_on]
-    return any(SEVERITY_RANK[f.severity] >= limit for f in findings)
+def findings_fail(findings, fail_on: str) -> bool:
+    return fails(max((SEVERITY_RANK[f.severity] for f in findings), default=0), fail_on)
 
 
 def _options(path: Path, target: str | None, compat_date: str | None, compat_flags: tuple[str, ...],
              plan: str | None, include_tests: bool, config_file: Path | None, no_cache: bool, jobs: int):
-    """ScanOptions and config exactly as `cfcompat scan` builds them."""
-    from .config import ConfigError, load_config
-    from .engine import ScanOptions
-    from .settings import valid_date
-    if not path.exists():
-        raise _usage(f"{path}: no such folder")
-    if not path.is_dir():
-        raise _usage(f"{path}: not a folder")
-    if compat_date is not None and not valid_date(compat_date):
-        raise _usage(f"--compat-date {compat_date!r} is not a YYYY-MM-DD date")
-    try:
-        config, _src = load_config(path, config_file)
-    except ConfigError as exc:
-        raise _usage(str(exc)) from None
-    opts = ScanOptions(target=target, compat_date=compat_date, compat_flags=list(compat_flags),
-                       plan=plan or config.get("plan", "paid"),
-                       include_tests=include_tests or bool(config.get("include_tests", False)),
-                       jobs=jobs, config=config, use_cache=not no_cache)
-    return opts, config
+    """ScanOptions and config exactly as `cfcompat scan` builds them (options.build_scan_options)."""
+    return build_scan_options(path, target=target, compat_date=compat_date, compat_flags=compat_flags, plan=plan,
+                              include_tests=include_tests, config_file=config_file, jobs=jobs,
+                              use_cache=not no_cache)
 
 
 def _common(f):
-    """Scan options shared by `baseline` and `pr-comment` (same meaning as in `scan`)."""
-    for deco in reversed([
-        click.option("--target", type=click.Choice(TARGETS), default=None, help="Platform judged against."),
-        click.option("--compat-date", metavar="YYYY-MM-DD", default=None,
-                     help="Override the wrangler compatibility_date."),
-        click.option("--compat-flag", "compat_flags", multiple=True, metavar="FLAG",
-                     help="Add a compatibility flag (repeatable)."),
-        click.option("--plan", type=click.Choice(["free", "paid"]), default=None, help="Workers plan."),
-        click.option("--include-tests", is_flag=True, help="Judge test, build and config code like runtime code."),
-        click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-                     help="Config file (default: cfcompat.toml or [tool.cfcompat] in pyproject.toml at PATH)."),
-        click.option("--no-cache", is_flag=True, help="Ignore and do not write the incremental cache."),
-        click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes."),
-    ]):
-        f = deco(f)
-    return f
+    """Scan options shared by `baseline` and `pr-comment` (the same declaration as `scan`'s)."""
+    f = click.option("--no-cache", is_flag=True, help="Ignore and do not write the incremental cache.")(f)
+    return scan_options(f)
 
 
 def _head_commit(path: Path) -> str | None:
@@ -177,7 +146,7 @@ def _origin_repository(tree, server: str) -> str | None:
               help="Pull request number (default: from GITHUB_EVENT_PATH).")
 @click.option("--baseline", "baseline_file", type=click.Path(path_type=Path), default=None, metavar="FILE",
               help="Also hide findings recorded in FILE.")
-@click.option("--fail-on", type=click.Choice(["blocker", "warning", "never"]), default=None,
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Exit 1 when the change adds a finding at or above this severity (default: never, or the "
                    "config file); the comment is still printed and posted.")
 @_common
@@ -222,7 +191,7 @@ def pr_comment_cmd(path: Path, diff_base: str, post: bool, pr_number: int | None
             raise _usage(str(exc)) from None
         url = comment.get("html_url") or f"#{comment.get('id', '')}"
         click.echo(f"cfcompat: {action} the pull request comment: {url}", err=True)
-    if fails(result.findings, fail_on):
+    if findings_fail(result.findings, fail_on):
         sys.exit(1)
 
 

@@ -8,13 +8,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .model import SEVERITY_RANK, TARGETS
-
-FORMATS = ("text", "json", "sarif", "markdown", "html", "github", "junit")
-
-
-class UsageFailure(Exception):
-    """A usage or configuration problem: one line on stderr, exit status 2."""
+from ..reports import FORMATS
+from .model import FAIL_ON, SEVERITY_RANK, fails
+from .options import UsageFailure, build_scan_options, scan_options
+from .targets import TARGETS
 
 
 def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
@@ -38,26 +35,14 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(file_okay=False, dir_okay=True, path_type=Path))
-@click.option("--target", type=click.Choice(TARGETS), default=None,
-              help="Platform judged against. Default: from the wrangler config, else workers for a JS/TS repo "
-                   "and python-workers for a Python one.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="What goes to stdout (default: text).")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FMT:FILE",
               help="Also write FMT to FILE; repeatable.")
-@click.option("--compat-date", metavar="YYYY-MM-DD", default=None, help="Override the wrangler compatibility_date.")
-@click.option("--compat-flag", "compat_flags", multiple=True, metavar="FLAG",
-              help="Add a compatibility flag (repeatable).")
-@click.option("--plan", type=click.Choice(["free", "paid"]), default=None,
-              help="Workers plan whose limits apply (default: paid, or the config file).")
-@click.option("--fail-on", type=click.Choice(["blocker", "warning", "never"]), default=None,
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Exit 1 when a finding at or above this severity remains (default: never, or the config file).")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
-              help="Worker processes (default: CPU count; small repositories use one).")
-@click.option("--include-tests", is_flag=True, help="Judge test, build and config code like runtime code.")
+@scan_options
 @click.option("--include-large", is_flag=True, help="Also scan source files over 1 MiB.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="Config file (default: cfcompat.toml or [tool.cfcompat] in pyproject.toml at PATH).")
 @click.option("--no-cache", is_flag=True,
               help="Ignore and do not write the incremental caches (per-file facts, whole-scan results, replay "
                    "records).")
@@ -88,15 +73,12 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
          diff_base: str | None = None, baseline_file: Path | None = None) -> None:
     """Scan the repository at PATH and report what breaks on the target."""
     from ..reports import render
-    from .engine import ScanOptions, scan as run_scan
-    from .settings import valid_date
+    from .engine import scan as run_scan
 
-    if not path.exists():
-        raise UsageFailure(f"{path}: no such folder")
-    if not path.is_dir():
-        raise UsageFailure(f"{path}: not a folder")
-    if compat_date is not None and not valid_date(compat_date):
-        raise UsageFailure(f"--compat-date {compat_date!r} is not a YYYY-MM-DD date")
+    opts, config = build_scan_options(path, target=target, compat_date=compat_date, compat_flags=compat_flags,
+                                      plan=plan, include_tests=include_tests, config_file=config_file, jobs=jobs,
+                                      include_large=include_large, inline_ignores=not no_inline_ignores,
+                                      use_cache=not no_cache, max_seconds=max_seconds)
     outs = _parse_outputs(outputs)
     from .cost import parse_workload
     try:
@@ -105,17 +87,7 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
         raise UsageFailure(str(exc)) from None
     workload.update({k: v for k, v in (("requests_per_month", requests_per_month), ("cpu_ms", cpu_ms),
                                        ("current_monthly_cost", current_monthly_cost)) if v is not None})
-    from .config import ConfigError, load_config
-    try:
-        config, _source = load_config(path, config_file)
-    except ConfigError as exc:
-        raise UsageFailure(str(exc)) from None
-    plan = plan or config.get("plan", "paid")
     fail_on = fail_on or config.get("fail_on", "never")
-    include_tests = include_tests or bool(config.get("include_tests", False))
-    opts = ScanOptions(target=target, compat_date=compat_date, compat_flags=list(compat_flags), plan=plan,
-                       include_tests=include_tests, include_large=include_large, jobs=jobs, config=config,
-                       inline_ignores=not no_inline_ignores, use_cache=not no_cache, max_seconds=max_seconds)
     fmt = fmt or "text"
     use_color = sys.stdout.isatty() if color is None else color
     checks: list[tuple[str, str, str]] = []
@@ -192,7 +164,7 @@ def _remember(path: Path, opts, config_file: Path | None, checks: list[tuple[str
         checks = discovery_checks(opts.discovery, path, config_file) + list(checks)
     except Exception:    # a cache must never fail the scan
         return
-    status = 1 if fail_on != "never" and worst >= SEVERITY_RANK[fail_on] else 0
+    status = 1 if fails(worst, fail_on) else 0
     quick.remember(_ARGV, checks, [(str(f), rendered[f"o:{fmt}"]) for fmt, f in outs], rendered["stdout"], status)
 
 
@@ -204,7 +176,7 @@ def _finish(rendered: dict[str, str], outs: list[tuple[str, Path]], worst: int, 
         except OSError as exc:
             raise UsageFailure(f"{ofile}: cannot write output ({exc.strerror or exc})") from None
     click.echo(rendered["stdout"], nl=False)
-    if fail_on != "never" and worst >= SEVERITY_RANK[fail_on]:
+    if fails(worst, fail_on):
         sys.exit(1)
 
 

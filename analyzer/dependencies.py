@@ -14,6 +14,7 @@ from .discovery import Discovery
 from .model import Dependency, Finding, ScanError
 from .parsing.facts import FileFacts
 from .settings import Settings, settings_for
+from .targets import target_for_ecosystem
 
 
 def _natives():
@@ -228,9 +229,7 @@ def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Find
         rule = native_rule if native else replace_rule
         if rule is None:
             continue
-        tgt = settings.target
-        if tgt in ("workers", "python-workers"):
-            tgt = "python-workers" if d.ecosystem == "pypi" else "workers"
+        tgt = target_for_ecosystem(settings.target, d.ecosystem)
         sev = rule.severity_for(tgt)
         if sev is None:
             continue

@@ -32,6 +32,7 @@ SKIP_DIRS = {
     ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".venv", "venv", ".virtualenv", "site-packages",
     "dist", "build", "out", ".next", ".nuxt", ".svelte-kit", ".output", ".wrangler", ".vercel", ".netlify",
     ".turbo", ".cache", ".parcel-cache", "coverage", ".nyc_output", "htmlcov", "vendor", "third_party",
+    ".yarn", ".pnpm-store", "__pypackages__",
     "third-party", ".idea", ".vscode", ".terraform", ".serverless", ".aws-sam", ".eggs", "storybook-static",
 }
 MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".min.cjs", "-min.js", ".bundle.js", ".prod.js")

@@ -14,7 +14,7 @@ from .discovery import Discovery, classify_role
 from .model import Dependency, Finding, ScanError, SEVERITY_RANK
 from .parsing.facts import FileFacts
 from .settings import Settings, settings_for
-from .targets import effective_target
+from .targets import effective_target, target_for_languages
 
 
 def fingerprint(rule_id: str, path: str, snippet: str, symbol: str, occurrence: int) -> str:
@@ -97,10 +97,7 @@ def evaluate_files(rules: tuple[Rule, ...], settings: Settings, discovery: Disco
             max_mb = rule.match.get("max_file_mb")
             if size < min_mb * 1048576 or (max_mb is not None and size >= float(max_mb) * 1048576):
                 continue
-            langs = set(rule.languages)
-            tgt = settings.target
-            if tgt in ("workers", "python-workers"):
-                tgt = "python-workers" if langs == {"python"} else "workers"
+            tgt = target_for_languages(settings.target, set(rule.languages))
             sev = rule.severity_for(tgt) or rule.severity_for(settings.target)
             if sev is None:
                 continue

@@ -12,6 +12,12 @@ from .targets import TARGETS  # noqa: F401  (re-exported: the target ids)
 
 SEVERITIES = ("blocker", "warning", "info")
 SEVERITY_RANK = {"blocker": 3, "warning": 2, "info": 1}
+FAIL_ON = ("blocker", "warning", "never")      # --fail-on / fail_on: the lowest severity that fails a run
+
+
+def fails(severity_rank: int, fail_on: str) -> bool:
+    """Does a finding of this rank (SEVERITY_RANK, 0 for none) fail a run with `--fail-on FAIL_ON`?"""
+    return fail_on != "never" and severity_rank >= SEVERITY_RANK[fail_on]
 CATEGORIES = (
     "filesystem", "native-module", "model-loading", "long-running", "subprocess", "network", "state",
     "dynamic-code", "database", "runtime-api", "config", "limits",

@@ -19,7 +19,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .model import ScanError, TARGETS
+from .model import ScanError
+from .targets import TARGETS, default_target
 
 # The newest runtime release the knowledge base was verified against (workerd 2026-11-17). A project without a
 # wrangler config is judged as a new project created today would be, capped at what the facts cover.
@@ -183,12 +184,12 @@ def resolve_settings(root: Path, *, target: str | None, compat_date: str | None,
     elif config.get("target") in TARGETS:
         tgt, tgt_src = config["target"], "config file"
     elif wr is not None:
-        tgt = "python-workers" if py_workers else "workers"
+        tgt = default_target(py_workers)
         tgt_src = f"{wr.path} ({'python_workers flag / .py main' if py_workers else 'JavaScript Worker'})"
     else:
         js = languages.get("javascript", 0) + languages.get("typescript", 0)
         py = languages.get("python", 0)
-        tgt = "python-workers" if py > js else "workers"
+        tgt = default_target(py > js)
         tgt_src = "default for a " + ("Python" if py > js else "JavaScript/TypeScript") + " repository"
     return Settings(target=tgt, target_source=tgt_src, compatibility_date=date, compatibility_date_source=date_src,
                     compatibility_flags=flags, compatibility_flags_source=flags_src, plan=plan, main=main,

@@ -38,3 +38,19 @@ def effective_target(target: str, language: str) -> str:
     if t is not None and t.per_language:
         return "python-workers" if language == "python" else "workers"
     return target
+
+
+def target_for_languages(target: str, languages: set[str] | frozenset[str]) -> str:
+    """A repository-wide rule written for LANGUAGES: Python Workers when it is Python-only, else Workers (when
+    the target is either flavour)."""
+    return effective_target(target, "python" if set(languages) == {"python"} else "javascript")
+
+
+def target_for_ecosystem(target: str, ecosystem: str) -> str:
+    """A dependency of ECOSYSTEM (npm, pypi) is judged on the flavour that installs it."""
+    return effective_target(target, "python" if ecosystem == "pypi" else "javascript")
+
+
+def default_target(python: bool) -> str:
+    """The target of a repository (or a Worker) written in Python or in JavaScript/TypeScript."""
+    return effective_target("workers", "python" if python else "javascript")

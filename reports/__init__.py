@@ -8,14 +8,16 @@ import importlib
 
 # format name -> module whose `render` produces it (imported on first use: a JSON scan never loads Jinja2)
 FORMATTERS: dict[str, str] = {
-    "json": "json_report",
     "text": "text",
+    "json": "json_report",
     "sarif": "sarif",
     "markdown": "markdown",
     "html": "html",
     "github": "github",
     "junit": "junit",
 }
+
+FORMATS = tuple(FORMATTERS)     # what --format and -o accept
 
 
 def render(fmt: str, result, **kwargs) -> str:

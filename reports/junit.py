@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Any
 
-from ..analyzer.model import CATEGORIES, SEVERITY_RANK
+from ..analyzer.model import CATEGORIES, SEVERITY_RANK, fails as fails_run
 
 CORE = ("filesystem", "native-module", "model-loading", "long-running")
 
@@ -24,7 +24,7 @@ def _clean(text: str) -> str:
 
 
 def render(result, fail_on: str = "never", **_: Any) -> str:
-    limit = SEVERITY_RANK.get(fail_on, 99)   # "never" -> nothing fails
+
     groups: dict[str, dict[tuple[str, str], list]] = defaultdict(lambda: defaultdict(list))
     for f in result.findings:
         groups[f.category][(f.path, f.rule_id)].append(f)
@@ -46,7 +46,7 @@ def render(result, fail_on: str = "never", **_: Any) -> str:
             fs.sort(key=lambda f: f.line)
             tc = ET.SubElement(suite, "testcase", classname=path, name=rule_id, file=path, line=str(fs[0].line))
             n += 1
-            failing = [f for f in fs if SEVERITY_RANK[f.severity] >= limit]
+            failing = [f for f in fs if fails_run(SEVERITY_RANK[f.severity], fail_on)]
             body = "\n".join(_clean(f"{f.path}:{f.line}:{f.column} {f.severity} {f.rule_id}: {f.message}\n"
                                     f"    {f.snippet.strip()}\n    fix: {f.remediation}"
                                     + (f"\n    note: {f.note}" if f.note else "")) for f in fs)

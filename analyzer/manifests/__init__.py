@@ -16,6 +16,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+from ..discovery import SKIP_DIRS
 from ..model import Dependency
 from ._common import Parsed
 from ._model import EntryPoint, LockEvidence, ManifestScan, Note, Project
@@ -45,10 +46,7 @@ MANIFEST_NAMES: frozenset[str] = frozenset({
 })
 """Exact base names read. Also read (by pattern): *requirements*.txt / *.in, requirements/*.txt, constraints*.txt."""
 
-EXCLUDED_DIRS: frozenset[str] = frozenset({
-    "node_modules", ".venv", "venv", ".git", "dist", "build", ".tox", ".nox", "__pypackages__", "site-packages",
-    "bower_components", ".yarn", ".pnpm-store", "__pycache__",
-})
+EXCLUDED_DIRS: frozenset[str] = frozenset(SKIP_DIRS)   # the one skip-folder list (discovery.py)
 
 _KIND_BY_NAME = {
     "package.json": "package.json", "package-lock.json": "npm-lock", "npm-shrinkwrap.json": "npm-lock",
