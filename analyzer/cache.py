@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from . import quick
-from .parsing.facts import Arg, Call, FileFacts, Import, StateVar, Suppression
+from .parsing.facts import Arg, Assign, Call, ClassDef, FileFacts, Import, StateVar, Suppression
 
-FORMAT = 8
+FORMAT = 9
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +101,8 @@ def encode(f: FileFacts) -> str:
         "suppressions": [[s.line, s.rules, s.reason, s.own_line, s.file_level] for s in f.suppressions],
         "state": [[s.name, s.kind, s.line, s.column, s.snippet, s.ctor, s.writes] for s in f.state],
         "exports": f.exports,
+        "assigns": [[a.target, a.line, a.column, a.snippet, _arg_out(a.value), a.scope] for a in f.assigns],
+        "classes": [[c.name, c.line, c.bases] for c in f.classes],
     }, separators=(",", ":"))
 
 
@@ -123,6 +125,10 @@ def decode(text: str) -> FileFacts:
         f.state.append(StateVar(str(name), str(kind), int(ln), int(col), str(snip), str(ctor),
                                 [int(w) for w in writes]))
     f.exports = {str(k): str(v) for k, v in d["exports"].items()}
+    for tgt, ln, col, snip, val, scope in d.get("assigns", []):
+        f.assigns.append(Assign(str(tgt), int(ln), int(col), str(snip), _arg_in(val), str(scope)))
+    for name, ln, bases in d.get("classes", []):
+        f.classes.append(ClassDef(str(name), int(ln), [str(b) for b in bases]))
     return f
 
 

@@ -85,6 +85,27 @@ class StateVar:
 
 
 @dataclass
+class Assign:
+    """A module-level or class-level assignment whose value a rule may read: settings modules (`DATABASES =
+    {...}`, `MEDIA_ROOT = ...`), configuration attributes (`app.conf.beat_schedule = {...}`) and class
+    attributes (`_instances = {}` in a class body)."""
+    target: str                 # 'DATABASES', 'app.conf.beat_schedule', 'Store._instances'
+    line: int
+    column: int
+    snippet: str
+    value: Arg | None = None
+    scope: str = ""             # '' at module level, else the class name
+
+
+@dataclass
+class ClassDef:
+    """A class and what it derives from (qualified names), so `MyBot().run` is known to be a `Bot().run`."""
+    name: str                   # as written in the file ('MyBot'); nested: 'Outer.Inner'
+    line: int
+    bases: list[str] = field(default_factory=list)
+
+
+@dataclass
 class FileFacts:
     path: str
     language: str
@@ -101,6 +122,8 @@ class FileFacts:
     suppressions: list[Suppression] = field(default_factory=list)
     state: list[StateVar] = field(default_factory=list)
     exports: dict[str, str] = field(default_factory=dict)   # exported name -> qualified name ('default')
+    assigns: list[Assign] = field(default_factory=list)
+    classes: list[ClassDef] = field(default_factory=list)
 
 
 def normalise_module(spec: str) -> str:
