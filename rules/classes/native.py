@@ -78,7 +78,60 @@ def _remedy(entry: dict[str, Any]) -> str:
     return r[0].upper() + r[1:] + "."
 
 
+# Packages whose problem another rule reports where the code uses them (database drivers: the connection or the
+# file it opens; ML runtimes: the model load): their native code is reported at the import only.
+IMPORT_ONLY = frozenset({
+    "better-sqlite3", "sqlite3", "@vscode/sqlite3", "duckdb", "@duckdb/node-api", "pg-native", "@libsql/client",
+    "libsql", "onnxruntime-node", "@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu", "@xenova/transformers",
+    "@huggingface/transformers", "node-llama-cpp", "faiss-node", "hnswlib-node",
+    "torch", "torchvision", "torchaudio", "tensorflow", "tensorflow-cpu", "keras", "jax", "jaxlib", "onnxruntime",
+    "onnxruntime-gpu", "transformers", "sentence-transformers", "tokenizers", "llama-cpp-python", "ctranslate2",
+    "faster-whisper", "openai-whisper", "xgboost", "lightgbm", "catboost", "faiss-cpu", "faiss-gpu",
+    "psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "asyncpg", "mysqlclient", "pymssql", "cx-oracle",
+    "oracledb", "duckdb",
+})
+MAX_USE_SITES = 10     # per package and file: the first ones, the rest are the same change
+
+
+@lru_cache(maxsize=1)
+def _native_py_imports() -> tuple[str, ...]:
+    """Top-level Python import names whose distribution is a known native package."""
+    natives = pypi_natives()
+    names = {imp for imp, dist in import_names().items() if pep503(dist) in natives}
+    names |= {name.replace("-", "_") for name in natives}
+    return tuple(sorted(names))
+
+
+def native_call_globs() -> tuple[str, ...]:
+    """The call names NativeImports reads: any call through a native package's binding."""
+    names = set(npm_natives()) | set(_native_py_imports())
+    return tuple(sorted({g for n in names for g in (n, n + ".*", n + "/*")}))
+
+
+def _uses(facts: FileFacts, module: str) -> list:
+    """Calls made directly through an import of MODULE (`bcrypt.hash(...)`, `sharp(buf)`, `new Canvas()`,
+    `cv2.resize(...)`): the first call of each chain, in line order."""
+    out = []
+    seen_lines: set[int] = set()
+    for c in facts.calls:
+        q = c.qname
+        if c.kind not in ("call", "new"):
+            continue
+        if not (q == module or q.startswith(module + ".") or q.startswith(module + "/")):
+            continue
+        if "(" in q[len(module):]:
+            continue          # a method of a value the package returned: the chain's first call is the use
+        if c.line in seen_lines:
+            continue
+        seen_lines.add(c.line)
+        out.append(c)
+    return out
+
+
 class NativeImports:
+    """A package with compiled code, reported where the code uses it (each call through its import, up to
+    MAX_USE_SITES per file), or at the import when the file makes no direct call (it passes the module on)."""
+
     def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
         hits: list[Hit] = []
         if facts.language == "python":
@@ -102,8 +155,20 @@ class NativeImports:
                 if pyo is not None and pyo.get("pyodide_version"):
                     version_note = f" (not in Pyodide {pyo['pyodide_version']}, used at compatibility date " \
                                    f"{ctx.settings.compatibility_date})"
+                reason = entry["reason"].rstrip(".")
+                root = imp.module.split(".")[0]
+                uses = [] if dist in IMPORT_ONLY else _uses(facts, root)
+                if uses:
+                    for c in uses[:MAX_USE_SITES]:
+                        hits.append(Hit(c.line, c.column, c.end_line, c.snippet, symbol=dist, guard=c.guard or imp.guard,
+                                        severity=sev, top_level=c.top_level, extra_docs=tuple(entry.get("docs") or ()),
+                                        remediation=_remedy(entry),
+                                        message=(f"Calls `{c.qname}` from `{entry['name']}` (imported at line "
+                                                 f"{imp.line}), which has compiled C extensions{version_note}: "
+                                                 f"{reason}.")))
+                    continue
                 msg = (f"Imports {imp.module} from `{entry['name']}`, which has compiled C extensions"
-                       f"{version_note}: {entry['reason'].rstrip('.')}.")
+                       f"{version_note}: {reason}.")
                 hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, symbol=dist, guard=imp.guard,
                                 severity=sev, message=msg, top_level=imp.top_level,
                                 extra_docs=tuple(entry.get("docs") or ()),
@@ -120,7 +185,17 @@ class NativeImports:
                 sev = entry.get("severity", "blocker")
                 if sev == "ok":
                     continue
-                msg = f"Imports `{pkg}`, a package with a compiled native addon: {entry['reason'].rstrip('.')}." 
+                reason = entry["reason"].rstrip(".")
+                uses = [] if pkg in IMPORT_ONLY else _uses(facts, imp.module)
+                if uses:
+                    for c in uses[:MAX_USE_SITES]:
+                        hits.append(Hit(c.line, c.column, c.end_line, c.snippet, symbol=pkg, guard=c.guard or imp.guard,
+                                        severity=sev, top_level=c.top_level, extra_docs=tuple(entry.get("docs") or ()),
+                                        remediation=_remedy(entry),
+                                        message=(f"Calls `{c.qname}` from `{pkg}` (imported at line {imp.line}), a "
+                                                 f"package with a compiled native addon: {reason}.")))
+                    continue
+                msg = f"Imports `{pkg}`, a package with a compiled native addon: {reason}."
                 hits.append(Hit(imp.line, imp.column, imp.line, imp.snippet, symbol=pkg, guard=imp.guard,
                                 severity=sev, message=msg, top_level=imp.top_level,
                                 extra_docs=tuple(entry.get("docs") or ()),
@@ -135,7 +210,7 @@ PY_LOADERS = ("ctypes.CDLL", "ctypes.PyDLL", "ctypes.WinDLL", "ctypes.OleDLL", "
               "ctypes.cdll.")
 # Globs (fnmatchcase) over the calls NativeBinaryLoad reacts to (NativeImports reads imports only): the exact
 # loaders, and `ctypes.cdll.<name>` (the test is a prefix plus conditions, so the glob is the broader prefix).
-CALLS: tuple[str, ...] = tuple(sorted(JS_LOADERS)) + PY_LOADERS + ("ctypes.cdll.*",)
+CALLS: tuple[str, ...] = tuple(sorted(JS_LOADERS)) + PY_LOADERS + ("ctypes.cdll.*",) + native_call_globs()
 
 
 class NativeBinaryLoad:
