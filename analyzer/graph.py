@@ -39,6 +39,34 @@ ROUTED = re.compile(r"(^|/)(pages/api/|app/(.+/)?route\.(t|j)sx?$|functions/.+\.
                     r"src/routes/.+\+server\.(t|j)s$|netlify/functions/|server/api/)")
 
 
+# A file nothing in the app imports, named like a one-off program (seed, import, deploy-commands, train_model,
+# migrate...), is a script run by hand, not part of the deployed service.
+SCRIPT_STEM = re.compile(r"^(seeds?|seeder|import|export|migrate|migration|deploy|register|train|training|populate|"
+                         r"fixtures?|load[-_]?data|dump|backfill|bootstrap|init[-_]?db|reset[-_]?db|"
+                         r"create[-_]?(db|tables|admin|superuser)|generate)([-_.].*)?$", re.I)
+# Task-queue libraries: a `tasks.py` that imports one holds jobs a worker process runs (not an invoke file).
+TASK_QUEUE_MODULES = ("celery", "dramatiq", "rq", "huey", "arq", "taskiq")
+
+
+def refined_role(f: FileFacts) -> tuple[str, str]:
+    """The role path conventions gave, corrected from the file's imports: `tasks.py` is a task queue's jobs
+    (runtime) when it imports one; (role, reason)."""
+    name = f.path.rsplit("/", 1)[-1]
+    if f.role == "build" and name == "tasks.py" and f.language == "python" and any(
+            i.module.split(".")[0] in TASK_QUEUE_MODULES for i in f.imports):
+        return "runtime", "task-queue jobs (imports a task queue)"
+    return f.role, ""
+
+
+def _starts_service(f: FileFacts) -> bool:
+    return any(c.qname in PY_APP_CTORS or c.qname in JS_ENTRY_CALLS for c in f.calls)
+
+
+def _script_name(path: str) -> bool:
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return bool(SCRIPT_STEM.match(stem)) or "/dev-data/" in f"/{path}"
+
+
 @dataclass
 class FileContext:
     context: str                      # runtime | build | test | config
@@ -363,7 +391,8 @@ def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list
     runtime_entries = [e for e in entries.get("runtime", []) if e in graph]
     if not runtime_entries:
         for f in files:
-            contexts[f.path] = FileContext(f.role, [], "path conventions (no runtime entry point found)")
+            role, why = refined_role(f)
+            contexts[f.path] = FileContext(role, [], why or "path conventions (no runtime entry point found)")
         return ContextResult(contexts, graph, entries, "path conventions (no runtime entry point found)")
     # shortest import chain from any runtime entry (multi-source BFS, deterministic order)
     chain_parent: dict[str, str | None] = {}
@@ -394,19 +423,24 @@ def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list
             build_reach |= reach_of[e]
     for f in files:
         p = f.path
+        role, why = refined_role(f)
         if p in chain_parent:
             # reachability beats path conventions: a file the deployed app imports runs in production
             contexts[p] = FileContext("runtime", chain_to(p), "reachable from a runtime entry point")
+        elif role == "runtime" and why:
+            contexts[p] = FileContext("runtime", [], why)
         elif f.role == "test":
             contexts[p] = FileContext("test", [], "test file (path conventions)")
         elif p in build_reach:
             src = next((e for e in entries.get("build", []) if e == p or p in reach_of.get(e, ())), "")
             contexts[p] = FileContext("build", [], f"reachable only from the build/CLI entry point {src}")
+        elif role == "runtime" and _script_name(p) and not _starts_service(f):
+            contexts[p] = FileContext("build", [], "a one-off script: named like one and not imported by the app")
         else:
             # Not reached by a static import: frameworks load such files by name (Celery autodiscovery,
             # Django apps, command folders read with readdir), so a file merely also imported by tests is
             # still judged by its path rather than hidden as test code.
-            contexts[p] = FileContext(f.role, [], "not imported from any entry point; judged by its path")
+            contexts[p] = FileContext(role, [], "not imported from any entry point; judged by its path")
     return ContextResult(contexts, graph, entries, "entry points")
 
 
