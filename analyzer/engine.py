@@ -16,7 +16,7 @@ from .dependencies import analyse_dependencies
 from .discovery import Discovery, discover
 from .evaluate import apply_suppressions, evaluate, finalize, link_related, verdict_of
 from .extract import AGAIN_PARALLEL_BYTES, DEADLINE, parse_all
-from .graph import Resolver, build_graph, classify, find_entries, link_modules
+from .graph import Resolver, build_graph, classify, find_entries, front_end_roots, link_modules
 from .model import ScanError
 from .parsing.relevance import CONSUMER_CALLS, keeper
 from .result import ScanResult
@@ -111,8 +111,8 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         if st.main:
             mains.append(f"{sub}/{st.main}")
     graph = build_graph(files, disc.root, projects, disc.other_files, resolver)
-    entries = find_entries(files, disc.root, deps.entry_points, mains, disc.other_files)
-    ctx_result = classify(files, graph, entries)
+    entries = find_entries(files, disc.root, deps.entry_points, mains, disc.other_files, projects)
+    ctx_result = classify(files, graph, entries, front_end_roots(dependencies))
     rules = load_rules()
     findings = evaluate(files, rules, settings, disc, dependencies, options.include_tests, scoped,
                         ctx_result.contexts if options.use_graph else None, options.use_guards)
@@ -140,7 +140,7 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
                         dependencies=dependencies, errors=errors, discovery=disc, summary=summary, scopes=scoped,
                         projects=projects, locked=deps.locked, entry_points=deps.entry_points,
                         installed_size=deps.installed_size, context_mode=ctx_result.mode, entries=entries,
-                        graph=graph, suppressed=suppressed)
+                        graph=graph, contexts=ctx_result.contexts, suppressed=suppressed)
     try:   # findings a newer compatibility date or a flag would resolve (what `cfcompat fix` proposes)
         fixes = fixable_by_setting(result, options.include_tests)
     except Exception as exc:  # an advisory extra must never fail the scan

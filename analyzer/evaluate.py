@@ -27,9 +27,11 @@ def _downgrade(sev: str, role: str, guard: str, include_tests: bool, reason: str
     if guard:
         return "info", guard
     if role != "runtime" and not include_tests:
-        label = {"test": "test code", "build": "build/tooling code", "config": "tool configuration"}[role]
+        label = {"test": "test code", "build": "build/tooling code", "config": "tool configuration",
+                 "browser": "browser code"}[role]
         why = reason or "judged from its path"
-        return "info", f"{label}, not part of the deployed Worker ({why})"
+        where = "the server" if role == "browser" else "the deployed Worker"
+        return "info", f"{label}, not part of {where} ({why})"
     return sev, ""
 
 

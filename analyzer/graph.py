@@ -35,8 +35,11 @@ PY_APP_CTORS = ("fastapi.FastAPI", "flask.Flask", "starlette.applications.Starle
                 "django.core.wsgi.get_wsgi_application", "litestar.Litestar", "falcon.App", "falcon.asgi.App")
 JS_ENTRY_CALLS = ("cloudflare:node.httpServerHandler",)
 # Path conventions for framework-routed runtime files (no import reaches them).
-ROUTED = re.compile(r"(^|/)(pages/api/|app/(.+/)?route\.(t|j)sx?$|functions/.+\.(t|j)s$|api/.+\.(t|j)s$|"
-                    r"src/routes/.+\+server\.(t|j)s$|netlify/functions/|server/api/)")
+ROUTED = re.compile(r"(^|/)(pages/api/|app/(.+/)?route\.(t|j)sx?$|functions/.+\.(t|j)s$|"
+                    r"src/routes/.+\+server\.(t|j)s$|netlify/functions/|server/api/)"
+                    # Vercel's api/ folder sits at a project's root, not inside a front end's src/ (client API
+                    # wrappers live in src/api/)
+                    r"|^([^/]+/)?api/.+\.(t|j)s$")
 
 
 # A file nothing in the app imports, named like a one-off program (seed, import, deploy-commands, train_model,
@@ -56,6 +59,31 @@ def refined_role(f: FileFacts) -> tuple[str, str]:
             i.module.split(".")[0] in TASK_QUEUE_MODULES for i in f.imports):
         return "runtime", "task-queue jobs (imports a task queue)"
     return f.role, ""
+
+
+# A package whose dependencies are a browser UI library and no server framework is a front end (in a monorepo,
+# the folder beside the server); its code runs in browsers, so nothing in it is a server blocker.
+UI_PACKAGES = frozenset({"react-dom", "vue", "svelte", "@angular/core", "preact", "solid-js", "lit", "@vue/runtime-dom",
+                         "react-native", "expo"})
+SERVER_PACKAGES = frozenset({"express", "fastify", "koa", "@hapi/hapi", "hapi", "@nestjs/core", "next", "nuxt",
+                             "@sveltejs/kit", "@remix-run/node", "@remix-run/server-runtime", "astro", "hono",
+                             "socket.io", "ws", "restify", "polka", "micro", "h3", "nitropack", "@trpc/server",
+                             "mongoose", "pg", "mysql2", "sequelize", "@prisma/client", "typeorm", "knex",
+                             "discord.js", "telegraf", "@slack/bolt", "bull", "bullmq", "agenda"})
+# Folders whose scripts a web server sends to browsers (Express `public/`, Flask and Django `static/`).
+BROWSER_DIRS = re.compile(r"(^|/)(public|static|assets|www|wwwroot)/")
+
+
+def front_end_roots(dependencies: list[Any]) -> list[str]:
+    """Roots of the npm packages that are front ends (a UI library, no server framework among their
+    dependencies)."""
+    names: dict[str, set[str]] = {}
+    for d in dependencies:
+        if getattr(d, "ecosystem", "") != "npm" or not d.manifest.endswith("package.json"):
+            continue
+        root = d.manifest[: -len("package.json")].rstrip("/")
+        names.setdefault(root, set()).add(d.name)
+    return sorted(r for r, deps in names.items() if deps & UI_PACKAGES and not deps & SERVER_PACKAGES)
 
 
 def _starts_service(f: FileFacts) -> bool:
@@ -337,8 +365,18 @@ def _bin_paths(root: Path, other_files: list[str]) -> set[str]:
     return out
 
 
+def _package_dir(path: str, roots: list[str]) -> str:
+    """The innermost project root (folder with a manifest) containing PATH, '' for the repository root."""
+    best = ""
+    for r in roots:
+        if r and (path.startswith(r + "/")) and len(r) > len(best):
+            best = r
+    return best
+
+
 def find_entries(files: list[FileFacts], root: Path, entry_points: list[Any], mains: list[str],
-                 other_files: list[str]) -> dict[str, list[str]]:
+                 other_files: list[str], projects: list[Any] | None = None) -> dict[str, list[str]]:
+    projects_roots = sorted({getattr(p, "root", "") for p in projects or []})
     known = {f.path: f for f in files}
     res = Resolver(root, known, [], [])
     entries: dict[str, set[str]] = {"runtime": set(), "build": set(), "test": set()}
@@ -379,20 +417,40 @@ def find_entries(files: list[FileFacts], root: Path, entry_points: list[Any], ma
         else:
             if any(c.qname in JS_ENTRY_CALLS for c in f.calls) or ROUTED.search(f.path):
                 entries["runtime"].add(f.path)
+    declared_runtime = {p for p in entries["runtime"] if p in mains or any(
+        getattr(ep, "path", None) == p and getattr(ep, "kind", "") == "runtime" for ep in entry_points or [])}
     for d in dev:
         hit = d if d in known else res._file(d)
         if hit and hit not in entries["runtime"]:
-            entries["runtime" if not entries["runtime"] else "build"].add(hit)
+            # a dev script is the app's own entry unless its package declares a runtime one (start, main)
+            pkg = _package_dir(hit, projects_roots)
+            own = any(_package_dir(r, projects_roots) == pkg for r in declared_runtime)
+            entries["build" if own else "runtime"].add(hit)
     return {k: sorted(v) for k, v in entries.items()}
 
 
-def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list[str]]) -> ContextResult:
+def _browser_reason(f: FileFacts, front_ends: list[str]) -> str:
+    if f.language == "python":
+        return ""
+    for r in front_ends:
+        if not r or f.path.startswith(r + "/"):
+            return f"front-end package {r or '(root)'}: a UI library and no server framework among its dependencies"
+    if BROWSER_DIRS.search(f.path):
+        return "a script in a folder the server sends to browsers"
+    return ""
+
+
+def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list[str]],
+             front_ends: list[str] | None = None) -> ContextResult:
     contexts: dict[str, FileContext] = {}
+    front_ends = front_ends or []
     runtime_entries = [e for e in entries.get("runtime", []) if e in graph]
     if not runtime_entries:
         for f in files:
             role, why = refined_role(f)
-            contexts[f.path] = FileContext(role, [], why or "path conventions (no runtime entry point found)")
+            browser = _browser_reason(f, front_ends) if role == "runtime" else ""
+            contexts[f.path] = FileContext("browser" if browser else role, [],
+                                           browser or why or "path conventions (no runtime entry point found)")
         return ContextResult(contexts, graph, entries, "path conventions (no runtime entry point found)")
     # shortest import chain from any runtime entry (multi-source BFS, deterministic order)
     chain_parent: dict[str, str | None] = {}
@@ -429,6 +487,8 @@ def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list
             contexts[p] = FileContext("runtime", chain_to(p), "reachable from a runtime entry point")
         elif role == "runtime" and why:
             contexts[p] = FileContext("runtime", [], why)
+        elif role == "runtime" and _browser_reason(f, front_ends):
+            contexts[p] = FileContext("browser", [], _browser_reason(f, front_ends))
         elif f.role == "test":
             contexts[p] = FileContext("test", [], "test file (path conventions)")
         elif p in build_reach:

@@ -22,7 +22,7 @@ CATEGORIES = (
     "filesystem", "native-module", "model-loading", "long-running", "subprocess", "network", "state",
     "dynamic-code", "database", "runtime-api", "config", "limits",
 )
-CONTEXTS = ("runtime", "build", "test", "config")
+CONTEXTS = ("runtime", "build", "test", "config", "browser")   # browser: front-end code a bundler ships to browsers
 LANGUAGES = ("javascript", "typescript", "python")
 
 

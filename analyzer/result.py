@@ -44,6 +44,7 @@ class ScanResult:
     context_mode: str = ""                                       # how file contexts were decided (graph / paths)
     entries: dict[str, Any] = field(default_factory=dict)        # runtime entry points found
     graph: Any = None                                            # graph.ImportGraph
+    contexts: dict[str, Any] = field(default_factory=dict)       # path -> graph.FileContext (runtime, build...)
     suppressed: list[dict[str, Any]] = field(default_factory=list)
     diff: dict[str, Any] | None = None                           # scan --diff-base (diffscan.py)
     baseline: dict[str, Any] | None = None                       # scan --baseline (baseline.py)

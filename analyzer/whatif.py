@@ -17,7 +17,6 @@ import yaml
 from ..rules import load_kb, load_rules
 from ..rules.classes.runtime import nodejs_compat_on
 from .evaluate import evaluate
-from .graph import classify
 from .model import SEVERITY_RANK, Finding
 from .settings import DEFAULT_COMPAT_DATE, Settings, valid_date
 
@@ -77,8 +76,7 @@ class _Simulator:
         self.result = result
         self.rules = load_rules()
         self.include_tests = include_tests
-        graph = result.graph
-        self.contexts = classify(result.files, graph, result.entries or {}).contexts if graph is not None else {}
+        self.contexts = result.contexts
         self.scoped: dict[str, Settings] = dict(result.scopes)
 
     def settings_of(self, scope: str) -> Settings:
