@@ -22,6 +22,23 @@ def _natives():
 
 
 @lru_cache(maxsize=1)
+def build_tools() -> frozenset[str]:
+    """npm build, test and development tools (rules/kb/build_tools.yaml): never part of the deployed Worker."""
+    return frozenset(load_kb("build_tools.yaml").get("npm") or ())
+
+
+def strong_evidence(ev: Any) -> bool:
+    """Lockfile or install evidence that a package itself contains native code: a compiled addon or binding
+    found installed, not merely an install script (which may only download or print: core-js, @scarf/scarf)
+    or a platform-specific variant (the binaries of another package, reported with that package)."""
+    if getattr(ev, "ecosystem", "npm") != "npm":
+        return True        # a platform-only wheel is compiled code of its own
+    text = (ev.evidence or "").lower()
+    return not ("hasinstallscript" in text or "requiresbuild" in text or "onlybuiltdependencies" in text
+                or "platform-specific" in text or text.startswith("os:") or "cpu:" in text)
+
+
+@lru_cache(maxsize=1)
 def _replacements() -> dict[tuple[str, str], dict[str, Any]]:
     kb = load_kb("replacements.yaml")
     out = {}
@@ -76,13 +93,19 @@ def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str]
                 sev = entry.get("severity", "blocker")
                 dep.verdict = "replace" if sev == "warning" else "incompatible"
                 dep.reason = entry.get("reason")
-        elif ev is not None and ev.native:
+        elif dep.name in build_tools():
+            dep.verdict, dep.reason = "ok", "a build/test/development tool: it runs before deployment, not in the Worker"
+        elif ev is not None and ev.native and strong_evidence(ev):
             dep.category = "native-module"
             if containers:
                 dep.verdict, dep.reason = "ok", f"native build step ({ev.evidence}); fine in a Container"
             else:
                 dep.verdict = "incompatible"
                 dep.reason = f"compiles native code at install ({ev.evidence})"
+        elif ev is not None and ev.native:
+            dep.verdict = "unknown"
+            dep.reason = (f"{ev.evidence}: an install script may build native code, or only download or print; "
+                          "not in the knowledge base of native packages")
         elif not containers and ("npm", dep.name) in _replacements():
             _apply_replacement(dep, _replacements()[("npm", dep.name)])
         else:
@@ -150,6 +173,25 @@ class DependencyReport:
     installed_size: dict[str, Any] = field(default_factory=dict)
 
 
+def _natives_by_platform_binaries(deps: list[Dependency], locked: list, via: dict[str, list[str]],
+                                   settings: Settings) -> None:
+    """A direct npm dependency that pulls in platform-specific prebuilt packages (napi-rs and prebuildify
+    layouts: `@node-rs/argon2` -> `@node-rs/argon2-linux-x64-gnu`) ships a native addon itself: one verdict on
+    the package the code imports, not one per platform binary."""
+    if settings.target == "containers":
+        return
+    for ev in locked:
+        if ev.ecosystem != "npm" or not ev.native or strong_evidence(ev) or "platform-specific" not in (ev.evidence or ""):
+            continue
+        for parent in via.get(ev.name) or []:
+            for d in deps:
+                if d.ecosystem == "npm" and d.name == parent and d.verdict == "unknown" and not d.dev \
+                        and d.name not in build_tools():
+                    d.verdict, d.category = "incompatible", "native-module"
+                    d.reason = (f"ships prebuilt native binaries per platform (such as {ev.name}); Workers run "
+                                "JavaScript and WebAssembly and cannot load native .node addons")
+
+
 def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFacts],
                          scoped: dict[str, Settings] | None = None) -> DependencyReport:
     scoped = scoped or {}
@@ -178,6 +220,7 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
     except Exception:
         via = {}
     direct = {(d.ecosystem, d.name) for d in deps}
+    _natives_by_platform_binaries(deps, locked, via, settings)
     trans: list[Dependency] = []
     if settings.target != "containers":
         npm_natives, pypi_natives, pyodide_for_date, _ = _natives()
@@ -187,7 +230,8 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
             if (ev.ecosystem, key_name) in direct or (ev.ecosystem, ev.name) in direct:
                 continue
             known = (npm_natives() if ev.ecosystem == "npm" else pypi_natives()).get(key_name)
-            is_native = ev.native is True or (known is not None and known.get("severity", "blocker") == "blocker")
+            is_native = (ev.native is True and strong_evidence(ev)) or \
+                (known is not None and known.get("severity", "blocker") == "blocker")
             if not is_native:
                 continue
             if ev.ecosystem == "pypi" and key_name in pyo.get("packages", {}):
@@ -195,7 +239,12 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
             parents = via.get(ev.name) or via.get(key_name) or []
             if not parents:
                 continue
-            parent_deps = [d for d in deps if d.name in parents and d.ecosystem == ev.ecosystem]
+            # the server's packages only: not through a build tool or a dev dependency, and not under a parent
+            # that is itself reported as native (sharp's @img/* binaries are sharp's problem)
+            parent_deps = [d for d in deps if d.name in parents and d.ecosystem == ev.ecosystem
+                           and not (d.verdict == "incompatible" and d.category == "native-module")
+                           and d.name not in build_tools()
+                           and not d.dev]
             if not parent_deps:
                 continue
             p = parent_deps[0]

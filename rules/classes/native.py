@@ -110,9 +110,11 @@ def native_call_globs() -> tuple[str, ...]:
 
 def _uses(facts: FileFacts, module: str) -> list:
     """Calls made directly through an import of MODULE (`bcrypt.hash(...)`, `sharp(buf)`, `new Canvas()`,
-    `cv2.resize(...)`): the first call of each chain, in line order."""
+    `cv2.resize(...)`): the first call of each chain, and the first such call in each function (the place
+    that function's code changes), in line order."""
     out = []
     seen_lines: set[int] = set()
+    seen_symbols: set[str] = set()
     for c in facts.calls:
         q = c.qname
         if c.kind not in ("call", "new"):
@@ -121,9 +123,12 @@ def _uses(facts: FileFacts, module: str) -> list:
             continue
         if "(" in q[len(module):]:
             continue          # a method of a value the package returned: the chain's first call is the use
-        if c.line in seen_lines:
+        named = c.symbol and "<anonymous>" not in c.symbol    # anonymous callbacks (route handlers) are each a place
+        if c.line in seen_lines or (named and c.symbol in seen_symbols):
             continue
         seen_lines.add(c.line)
+        if named:
+            seen_symbols.add(c.symbol)
         out.append(c)
     return out
 
