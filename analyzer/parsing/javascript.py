@@ -349,11 +349,14 @@ class _Extractor(ExtractorBase):
             snippet=self.line_text(row), names=names, top_level=top, type_only=type_only,
             guard=self.guard_of(node, is_import=True)))
 
-    def add_call(self, node: ts.Node, qname: str, kind: str, args: list[Arg]) -> None:
+    def add_call(self, node: ts.Node, qname: str, kind: str, args: list[Arg], at: ts.Node | None = None) -> None:
+        """A call at `at` (the method name of a call in a multi-line chain, `sharp(x)\n  .toFile(p)`: the line
+        where that call is made, not where the chain starts), else at the call's start."""
         top, symbol = self.enclosing(node)
-        row = node.start_point[0]
+        pos = (at or node).start_point
+        row = pos[0]
         self.facts.calls.append(Call(
-            qname=qname, kind=kind, line=row + 1, column=node.start_point[1] + 1, end_line=node.end_point[0] + 1,
+            qname=qname, kind=kind, line=row + 1, column=pos[1] + 1, end_line=node.end_point[0] + 1,
             snippet=self.line_text(row), args=args, top_level=top, symbol=symbol, guard=self.guard_of(node)))
         self.note_span(node, symbol)
 
@@ -557,7 +560,12 @@ class _Extractor(ExtractorBase):
                 self.note_mutation(fn, q, args_node, node)
             return
         args = [self.arg(c) for c in (args_node.named_children if args_node is not None else []) if c.type != "comment"]
-        self.add_call(node, q, "call", args)
+        at = None
+        if fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            if prop is not None and prop.start_point[0] != node.start_point[0]:
+                at = prop
+        self.add_call(node, q, "call", args, at)
         if fn.type == "member_expression":
             self.note_mutation(fn, q, args_node, node)
             obj = fn.child_by_field_name("object")
