@@ -181,6 +181,8 @@ def applies(call: Call, cond: dict[str, Any]) -> bool:
 def holds(call: Call, cond: dict[str, Any]) -> bool:
     a = arg_for(call, cond)
     if "prop" in cond:
+        if a is None and cond.get("is") == "absent":
+            return True         # no options at all: the property is certainly absent (`session()`)
         if a is None or a.kind != "object":
             return False
         a = a.props.get(cond["prop"])
@@ -212,6 +214,11 @@ def holds(call: Call, cond: dict[str, Any]) -> bool:
         return is_sqlite_file(a)
     if test == "in-memory":
         return is_in_memory(a)
+    if "name" in cond:
+        # the qualified name an identifier, member or call argument resolves to (`autoload` -> @fastify/autoload)
+        if a is None or a.kind not in ("identifier", "member", "call", "new") or not a.value:
+            return False
+        return any(fnmatch.fnmatchcase(a.value, g) for g in cond["name"])
     if "regex" in cond:
         # a regex tests literal text only: never the qualified name of a variable or call
         if a is None or a.value is None or a.kind not in ("string", "template", "number", "bool"):

@@ -1,0 +1,127 @@
+"""Process-lifetime rules (rules/packs/lifetime.yaml) on the shapes they meet in real code, with their traps."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cfcompat.analyzer.engine import ScanOptions, scan
+
+
+def findings(tmp_path: Path, files: dict[str, str]) -> dict[tuple[int, str], str]:
+    for name, text in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    res = scan(tmp_path, ScanOptions(jobs=1, use_cache=False))
+    return {(f.line, f.rule_id): f.severity for f in res.findings if f.path == next(iter(files))}
+
+
+BOT = """\
+import { Client } from "discord.js"
+import { Telegraf, session } from "telegraf"
+import TelegramBot from "node-telegram-bot-api"
+import { App } from "@slack/bolt"
+
+const client = new Client({ intents: [] })
+client.login(process.env.TOKEN)
+const bot = new Telegraf(process.env.TG)
+bot.use(session())
+bot.launch()
+const polling = new TelegramBot(process.env.TG, { polling: true })
+const hooked = new TelegramBot(process.env.TG, { polling: false })
+const slack = new App({ token: "x", signingSecret: "y", socketMode: true, appToken: "z" })
+slack.start()
+const web = new App({ token: "x", signingSecret: "y" })
+web.start(3000)
+bot.use(session({ store: kvStore }))
+"""
+
+
+def test_bot_gateways_and_long_polling(tmp_path: Path) -> None:
+    got = findings(tmp_path, {"src/bot.js": BOT})
+    assert got[(7, "chat-bot-gateway")] == "blocker"          # discord.js login
+    assert got[(10, "chat-bot-gateway")] == "blocker"         # Telegraf launch
+    assert got[(11, "chat-bot-gateway")] == "blocker"         # polling: true
+    assert (12, "chat-bot-gateway") not in got                # polling: false (webhook mode)
+    assert got[(14, "chat-bot-gateway")] == "blocker"         # Bolt socket mode
+    assert got[(16, "chat-bot-gateway")] == "warning"         # Bolt over HTTP: a server on a port
+    assert got[(9, "session-memory-store")] == "warning"      # Telegraf session() in memory
+    assert (17, "session-memory-store") not in got            # with a store
+
+
+TIMERS = """\
+import express from "express"
+import NodeCache from "node-cache"
+const app = express()
+const cache = new NodeCache({ stdTTL: 60 })
+const quiet = new NodeCache({ stdTTL: 60, checkperiod: 0 })
+const RING_MS = 45000
+
+app.post("/ring", (req, res) => {
+  setTimeout(() => expire(req.params.id), RING_MS)
+  setTimeout(() => retry(req.params.id), 8 * 1000)
+  setTimeout(resolve, 200)
+  res.sendStatus(202)
+})
+
+function tick() {
+  step()
+  setTimeout(tick, 33)
+}
+"""
+
+
+def test_timers_that_outlive_the_request(tmp_path: Path) -> None:
+    got = findings(tmp_path, {"src/server.js": TIMERS})
+    assert got[(4, "timer-in-library-at-load")] == "blocker"
+    assert (5, "timer-in-library-at-load") not in got         # checkperiod: 0
+    assert got[(9, "timer-outlives-request")] == "blocker"    # 45 s: beyond waitUntil
+    assert got[(10, "timer-outlives-request")] == "warning"   # 8 s: only while the request or waitUntil lasts
+    assert (11, "timer-outlives-request") not in got          # a 200 ms pause inside the request
+    assert got[(17, "timer-outlives-request")] == "blocker"   # a self-rescheduling loop
+
+
+SERVER = """\
+import express from "express"
+import rateLimit from "express-rate-limit"
+import nodemailer from "nodemailer"
+import Fastify from "fastify"
+import autoload from "@fastify/autoload"
+import knex from "knex"
+
+const app = express()
+app.use(rateLimit({ windowMs: 60000, max: 100 }))
+app.use(rateLimit({ windowMs: 60000, max: 100, store: new RedisStore() }))
+const mail = nodemailer.createTransport({ host: "smtp.example.com", port: 587 })
+const test = nodemailer.createTransport({ jsonTransport: true })
+app.set("view engine", "pug")
+app.set("views", "./views")
+const server = Fastify()
+server.register(autoload, { dir: "./routes" })
+server.register(import("./routes/users.js"))
+const db = knex({ client: "pg", connection: process.env.DB })
+export async function start() { await db.migrate.latest() }
+"""
+
+
+def test_server_shapes(tmp_path: Path) -> None:
+    got = findings(tmp_path, {"src/app.js": SERVER})
+    assert got[(9, "rate-limit-in-memory")] == "warning"
+    assert (10, "rate-limit-in-memory") not in got            # a shared store
+    assert got[(11, "smtp-transport")] == "warning"
+    assert (12, "smtp-transport") not in got                  # jsonTransport: no network
+    assert got[(13, "view-engine-render")] == "blocker"
+    assert (14, "view-engine-render") not in got              # the views folder setting alone
+    assert got[(16, "project-folder-at-startup")] == "blocker"
+    assert (17, "project-folder-at-startup") not in got       # an explicit registration
+    assert got[(19, "project-folder-at-startup")] == "blocker"
+
+
+@pytest.mark.parametrize("text", [
+    "setTimeout(() => {}, 60000)\n",                            # top level: timer-global-scope's, not this rule's
+    "export const wait = (ms) => new Promise((r) => setTimeout(r, ms))\n",   # delay unknown
+])
+def test_timer_traps(tmp_path: Path, text: str) -> None:
+    got = findings(tmp_path, {"src/util.js": text})
+    assert not [k for k in got if k[1] == "timer-outlives-request"]
