@@ -22,15 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-# The versions wrangler 4.164.0 (2026-11-17) uses. Results depend on the workerd release as well as the
-# compatibility date, so both are pinned and reported.
+# workerd: the newest release on the npm registry; the bundler toolchain: what the newest wrangler depends on.
+# Results depend on the workerd release as well as the compatibility date, so both are pinned and reported.
+# Re-pin with one command: `python scripts/pin_workerd.py` (then run the oracle suite).
 PINS: dict[str, str] = {
-    "workerd": "1.20261117.1",
+    "workerd": "1.20261123.1",
     "@cloudflare/unenv-preset": "2.16.2",
     "unenv": "2.0.0-rc.24",
     "esbuild": "0.28.2",
 }
-WORKERD_VERSION_LINE = "workerd 2026-11-17"     # `workerd --version` of the pinned release
+WORKERD_VERSION_LINE = "workerd 2026-11-23"     # `workerd --version` of the pinned release
 NEWEST_DATE = "2026-11-17"                      # the newest compatibility date the pinned runtime accepts
 RUNTIME = ("workerd",)
 GENERATOR = ("workerd", "@cloudflare/unenv-preset", "unenv")
@@ -48,7 +49,10 @@ class OracleUnavailable(RuntimeError):
 
 def cache_dir() -> Path:
     env = os.environ.get("CFCOMPAT_ORACLE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "cfcompat" / "oracle"
+    if env:
+        return Path(env).expanduser()
+    # one folder per workerd pin: checkouts pinned to different releases never reinstall over each other
+    return Path.home() / ".cache" / "cfcompat" / "oracle" / f"workerd-{PINS['workerd']}"
 
 
 def installed_version(root: Path, package: str) -> str | None:
