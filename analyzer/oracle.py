@@ -35,7 +35,7 @@ WORKERD_VERSION_LINE = "workerd 2026-11-23"     # `workerd --version` of the pin
 NEWEST_DATE = "2026-11-17"                      # the newest compatibility date the pinned runtime accepts
 RUNTIME = ("workerd",)
 GENERATOR = ("workerd", "@cloudflare/unenv-preset", "unenv")
-BUNDLER = ("workerd", "esbuild")
+BUNDLER = ("workerd", "esbuild", "@cloudflare/unenv-preset", "unenv")   # verify bundles as wrangler does
 
 # Every probe record is one stdout line starting with this marker followed by JSON.
 MARK = "@@CFO@@"
@@ -204,9 +204,16 @@ def _capnp_str(s: str) -> str:
     return json.dumps(s)   # ASCII JSON string literals are valid capnp text literals
 
 
+# The outbound policy of every generated config: the Worker's global outbound (fetch(), connect(), node:net, DNS
+# over HTTPS) goes to a network service that allows no address, so nothing a probe or a verified project does
+# leaves the machine. workerd's default would be the public internet.
+NO_NETWORK = '(name = "internet", network = (allow = []))'
+
+
 def write_config(folder: Path, modules: Sequence[Module], *, date: str, flags: Sequence[str] = (),
                  bindings: dict[str, str] | None = None, port: int | None = None) -> Path:
-    """Write the modules and a workerd config (`config.capnp`) into folder; the first module is the main one."""
+    """Write the modules and a workerd config (`config.capnp`) into folder; the first module is the main one.
+    The Worker has no network (NO_NETWORK)."""
     lines = []
     for m in modules:
         fname = m.name.replace("/", "__")
@@ -219,11 +226,12 @@ def write_config(folder: Path, modules: Sequence[Module], *, date: str, flags: S
     cfg = (
         'using Workerd = import "/workerd/workerd.capnp";\n'
         "const config :Workerd.Config = (\n"
-        '  services = [ (name = "main", worker = .w) ],\n'
+        f'  services = [ (name = "main", worker = .w), {NO_NETWORK} ],\n'
         f"{sockets}"
         ");\n"
         "const w :Workerd.Worker = (\n"
         "  modules = [\n" + "\n".join(lines) + "\n  ],\n"
+        '  globalOutbound = "internet",\n'
         f"  compatibilityDate = {_capnp_str(date)},\n"
         f"  compatibilityFlags = [{', '.join(_capnp_str(f) for f in flags)}],\n"
         f"  bindings = [\n{binds}  ],\n"
