@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from ..analyzer import __version__
+from ..rules.kb import kb_summary
 
 
 def document(result) -> dict[str, Any]:
@@ -33,6 +34,8 @@ def document(result) -> dict[str, Any]:
     for key in ("diff", "baseline"):   # scan --diff-base / --baseline (analyzer/diffscan.py, baseline.py)
         if key in result.extras:
             doc[key] = result.extras[key]
+    # the date the platform facts behind every verdict are as of (rules/kb/sources.yaml, platform_changes.yaml)
+    doc["knowledge_base"] = kb_summary()
     doc["suppressed"] = result.extras.get("suppressed") or []
     doc["errors"] = [e.to_json() for e in result.errors]
     return doc
