@@ -166,3 +166,15 @@ def test_socketio_fails_and_names_the_import(bundler_root, tmp_path, record_prop
     imp = r.cause["imported_by"][0]
     assert imp["file"] == "src/index.js" and imp["import"] == "socket.io" and imp["via"] == ["socket.io", "engine.io"]
     assert any(b["rule"] in ("websocket-server", "socket-server-listen") for b in r.blockers) or r.blockers == [], r.blockers
+
+
+def test_timer_in_a_function_called_at_top_level_is_a_startup_failure_and_a_blocker(bundler_root, tmp_path,
+                                                                                   record_property):
+    src = ("function startPolling() {\n  setInterval(() => {}, 60000);\n}\nstartPolling();\n"
+           "export default { fetch() { return new Response('x'); } };\n")
+    p = _project(tmp_path, src, main="src/index.js")
+    r = verify(p)
+    record_property("observed", r.to_json())
+    assert r.stage == "startup-failed" and "Disallowed operation called within global scope" in r.error
+    assert r.cause["at"] == {"file": "src/index.js", "line": 2}, r.cause
+    assert any(b["rule"] == "timer-global-scope" and b["where"] == "src/index.js:2" for b in r.blockers), r.blockers
