@@ -59,7 +59,25 @@ def lowest_version(spec: str) -> tuple[int, int, int] | None:
     return tuple(int(x or 0) for x in m.groups())  # type: ignore[return-value]
 
 
-def _apply_replacement(dep: Dependency, entry: dict[str, Any]) -> None:
+def dated(entry: dict[str, Any], date: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The entry as it applies at a compatibility date: its `from:` variants (each from a date, with the platform
+    change behind it) override the base fields; also the next variant the date has not reached, if any."""
+    out = {k: v for k, v in entry.items() if k != "from"}
+    upcoming = None
+    for v in sorted(entry.get("from") or [], key=lambda v: v["date"]):
+        if date >= v["date"]:
+            out.update({k: x for k, x in v.items() if k not in ("date", "change")})
+            out["applies_from"] = v["date"]
+        elif upcoming is None:
+            upcoming = v
+    return out, upcoming
+
+
+def _apply_replacement(dep: Dependency, entry: dict[str, Any], date: str | None = None) -> None:
+    upcoming = None
+    if date:
+        entry, upcoming = dated(entry, date)
+    dep.docs = list(entry.get("docs") or [])
     dep.verdict = entry.get("verdict", "replace")
     dep.category = entry.get("category")
     dep.replacement = entry.get("replacement")
@@ -74,6 +92,10 @@ def _apply_replacement(dep: Dependency, entry: dict[str, Any]) -> None:
             dep.severity = "warning"
             dep.reason = (f"{dep.reason}; the version spec {dep.version!r} allows versions below {minv}: "
                           f"upgrade to {minv} or later")
+    if upcoming is not None:
+        dep.reason = (f"{dep.reason} (at compatibility date {date}; from {upcoming['date']} this changes: "
+                      f"{upcoming['reason'].rstrip('.')}; raise compatibility_date to {upcoming['date']} or later to "
+                      "adopt it)")
 
 
 def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str], Any]) -> None:
@@ -87,6 +109,7 @@ def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str]
         if entry is not None:
             dep.category = entry.get("category", "native-module")
             dep.replacement = entry.get("replacement")
+            dep.docs = list(entry.get("docs") or [])
             if containers:
                 dep.verdict, dep.reason = "ok", "native addon; builds and loads in a linux/amd64 Container image"
             else:
@@ -107,7 +130,7 @@ def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str]
             dep.reason = (f"{ev.evidence}: an install script may build native code, or only download or print; "
                           "not in the knowledge base of native packages")
         elif not containers and ("npm", dep.name) in _replacements():
-            _apply_replacement(dep, _replacements()[("npm", dep.name)])
+            _apply_replacement(dep, _replacements()[("npm", dep.name)], settings.compatibility_date)
         else:
             dep.verdict = "unknown"
         return
@@ -122,10 +145,12 @@ def judge(dep: Dependency, settings: Settings, lock_native: dict[tuple[str, str]
     pyo = pyodide_for_date(settings.compatibility_date)
     in_pyodide = name in pyo.get("packages", {})
     if ("pypi", name) in _replacements() and (entry is None or in_pyodide):
-        _apply_replacement(dep, _replacements()[("pypi", name)])
+        _apply_replacement(dep, _replacements()[("pypi", name)], settings.compatibility_date)
         if in_pyodide:
             dep.reason = f"{dep.reason} (in Pyodide {pyo.get('pyodide_version')})"
         return
+    if entry is not None:
+        dep.docs = list(entry.get("docs") or [])
     if in_pyodide and entry is not None and entry.get("severity") in ("warning", "blocker"):
         # Pyodide ships it, but it still cannot work here (psycopg, pymongo: they need raw sockets)
         dep.category = entry.get("category", "native-module")
@@ -303,7 +328,8 @@ def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Find
         out.append(Finding(
             rule_id=rule.id, category=d.category or rule.category, severity=final, path=d.manifest, line=d.line,
             column=1, end_line=d.line, message=msg, snippet=snippet, context="config", remediation=remediation,
-            docs=list(rule.docs), effort=rule.effort, symbol=d.name, original_severity=sev, note=note))
+            docs=list(d.docs) or list(rule.docs_for("python" if d.ecosystem == "pypi" else "javascript")),
+            effort=rule.effort, symbol=d.name, original_severity=sev, note=note))
     return out
 
 

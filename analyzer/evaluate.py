@@ -75,7 +75,7 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
                     rule_id=rule.id, category=rule.category, severity=final, path=facts.path, line=h.line,
                     column=h.column, end_line=h.end_line, message=h.message or rule.message, snippet=h.snippet,
                     context=role, remediation=h.remediation or rule.remediation, chain=list(chain),
-                    docs=list(dict.fromkeys(list(rule.docs) + list(h.extra_docs))),
+                    docs=list(dict.fromkeys(list(rule.docs_for(lang_key)) + list(h.extra_docs))),
                     effort=rule.effort, symbol=h.symbol, original_severity=hit_sev, note=note))
     findings += evaluate_files(rules, root_settings, discovery)
     return findings

@@ -52,6 +52,7 @@ class Dependency:
     via: str | None = None      # for a transitive native package: the direct dependency that pulls it in
     kind: str = "direct"        # "direct" | "transitive"
     severity: str | None = None  # severity of the finding this dependency gives (None: from the rule)
+    docs: list[str] = field(default_factory=list)   # the documentation page about this package's verdict
 
     def to_json(self) -> dict[str, Any]:
         d = {
@@ -65,6 +66,8 @@ class Dependency:
             d["via"] = self.via
         if self.kind != "direct":
             d["kind"] = self.kind
+        if self.docs:
+            d["docs"] = list(self.docs)
         return d
 
 

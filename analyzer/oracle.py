@@ -22,19 +22,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-# The versions wrangler 4.164.0 (2026-11-17) uses. Results depend on the workerd release as well as the
-# compatibility date, so both are pinned and reported.
+# workerd: the newest release on the npm registry; the bundler toolchain: what the newest wrangler depends on.
+# Results depend on the workerd release as well as the compatibility date, so both are pinned and reported.
+# Re-pin with one command: `python scripts/pin_workerd.py` (then run the oracle suite).
 PINS: dict[str, str] = {
-    "workerd": "1.20261117.1",
+    "workerd": "1.20261123.1",
     "@cloudflare/unenv-preset": "2.16.2",
     "unenv": "2.0.0-rc.24",
     "esbuild": "0.28.2",
 }
-WORKERD_VERSION_LINE = "workerd 2026-11-17"     # `workerd --version` of the pinned release
+WORKERD_VERSION_LINE = "workerd 2026-11-23"     # `workerd --version` of the pinned release
 NEWEST_DATE = "2026-11-17"                      # the newest compatibility date the pinned runtime accepts
 RUNTIME = ("workerd",)
 GENERATOR = ("workerd", "@cloudflare/unenv-preset", "unenv")
-BUNDLER = ("workerd", "esbuild")
+BUNDLER = ("workerd", "esbuild", "@cloudflare/unenv-preset", "unenv")   # verify bundles as wrangler does
 
 # Every probe record is one stdout line starting with this marker followed by JSON.
 MARK = "@@CFO@@"
@@ -48,7 +49,10 @@ class OracleUnavailable(RuntimeError):
 
 def cache_dir() -> Path:
     env = os.environ.get("CFCOMPAT_ORACLE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "cfcompat" / "oracle"
+    if env:
+        return Path(env).expanduser()
+    # one folder per workerd pin: checkouts pinned to different releases never reinstall over each other
+    return Path.home() / ".cache" / "cfcompat" / "oracle" / f"workerd-{PINS['workerd']}"
 
 
 def installed_version(root: Path, package: str) -> str | None:
@@ -200,9 +204,16 @@ def _capnp_str(s: str) -> str:
     return json.dumps(s)   # ASCII JSON string literals are valid capnp text literals
 
 
+# The outbound policy of every generated config: the Worker's global outbound (fetch(), connect(), node:net, DNS
+# over HTTPS) goes to a network service that allows no address, so nothing a probe or a verified project does
+# leaves the machine. workerd's default would be the public internet.
+NO_NETWORK = '(name = "internet", network = (allow = []))'
+
+
 def write_config(folder: Path, modules: Sequence[Module], *, date: str, flags: Sequence[str] = (),
                  bindings: dict[str, str] | None = None, port: int | None = None) -> Path:
-    """Write the modules and a workerd config (`config.capnp`) into folder; the first module is the main one."""
+    """Write the modules and a workerd config (`config.capnp`) into folder; the first module is the main one.
+    The Worker has no network (NO_NETWORK)."""
     lines = []
     for m in modules:
         fname = m.name.replace("/", "__")
@@ -215,11 +226,12 @@ def write_config(folder: Path, modules: Sequence[Module], *, date: str, flags: S
     cfg = (
         'using Workerd = import "/workerd/workerd.capnp";\n'
         "const config :Workerd.Config = (\n"
-        '  services = [ (name = "main", worker = .w) ],\n'
+        f'  services = [ (name = "main", worker = .w), {NO_NETWORK} ],\n'
         f"{sockets}"
         ");\n"
         "const w :Workerd.Worker = (\n"
         "  modules = [\n" + "\n".join(lines) + "\n  ],\n"
+        '  globalOutbound = "internet",\n'
         f"  compatibilityDate = {_capnp_str(date)},\n"
         f"  compatibilityFlags = [{', '.join(_capnp_str(f) for f in flags)}],\n"
         f"  bindings = [\n{binds}  ],\n"

@@ -606,8 +606,10 @@ def build(result, workload: dict[str, Any] | None = None) -> dict[str, Any]:
     pts = finding_points(result)
     cost = blocks["cost"]
     ph = phases(result, needs, pts)
+    from ..rules.kb import kb_summary
     return {
         "tool_version": __version__,
+        "knowledge_base": kb_summary(),
         "name": project_name(result),
         "root": result.root.name,
         "settings": result.settings,

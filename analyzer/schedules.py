@@ -6,8 +6,11 @@ APScheduler jobs (`add_job(f, 'cron', hour=3)`, `@scheduled_job('interval', minu
 exact 5-field Cron Trigger expression or `cron=None` and the reason it cannot be converted exactly.
 
 Cron Triggers (developers.cloudflare.com/workers/configuration/cron-triggers/) take five fields, run in UTC,
-and number weekdays 1-7 from Sunday, unlike crontab (0-7, 0 and 7 = Sunday) and APScheduler 3.x (0 = Monday).
+and number weekdays 1-7 from Sunday, unlike crontab (0-7, 0 and 7 = Sunday) and APScheduler 3.x and 4.x (0 = Monday).
 Weekdays are therefore always written as names (SUN..SAT), which every dialect reads the same way.
+
+This is the one converter: the migration plan (planning.py), the starter wrangler.jsonc and `cfcompat fix`
+(fix/cron.py adapts its plain values to the functions here) all read schedules through it.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from .parsing.facts import Arg, Call, FileFacts
 
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-APS_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")   # APScheduler 3.x numbering: 0 = Monday
+APS_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")   # APScheduler 3.x and 4.x numbering: 0 = Monday
 
 
 @dataclass
@@ -125,8 +128,8 @@ def _num_or_name(tok: str, names: tuple[str, ...], base: int) -> int | None:
 
 
 def _dow_to_names(field_: str, numbering: str) -> tuple[str | None, str]:
-    """Rewrite a day-of-week field with day names. numbering: 'crontab' (0/7 = Sunday), 'aps3' (0 = Monday),
-    'unknown' (numbers cannot be trusted)."""
+    """Rewrite a day-of-week field with day names. numbering: 'crontab' (0/7 = Sunday; node-cron, cron, croner,
+    node-schedule) or 'aps' (APScheduler 3.x and 4.x: 0 = Monday)."""
     if field_ == "*" or field_ == "?":
         return "*", ""
     out: list[str] = []
@@ -148,16 +151,13 @@ def _dow_to_names(field_: str, numbering: str) -> tuple[str | None, str]:
                 n = int(t)
                 if numbering == "crontab" and 0 <= n <= 7:
                     return n % 7
-                if numbering == "aps3" and 0 <= n <= 6:
+                if numbering == "aps" and 0 <= n <= 6:
                     return (n + 1) % 7
                 return None
             return None
 
-        if any(ch.isdigit() for ch in rng) and numbering == "unknown":
-            return None, ("numeric day-of-week whose meaning depends on the APScheduler major version "
-                          "(3.x: 0 = Monday, 4.x: 0 = Sunday); write day names")
         if rng == "*":
-            days = list(range(0, 7, step)) if numbering != "aps3" else [(i + 1) % 7 for i in range(0, 7, step)]
+            days = list(range(0, 7, step)) if numbering != "aps" else [(i + 1) % 7 for i in range(0, 7, step)]
         elif "-" in rng:
             a, _, b = rng.partition("-")
             ia, ib = to_idx(a), to_idx(b)
@@ -181,13 +181,27 @@ def _dow_to_names(field_: str, numbering: str) -> tuple[str | None, str]:
                 return None, f"day-of-week {part!r} is not understood"
             days = [i]
         out.extend(DAY_NAMES[d] for d in days)
-    seen: list[str] = []
+    days: set[int] = set()
     for d in out:
-        if d not in seen:
-            seen.append(d)
-    if len(seen) == 7 and all("-" not in d for d in seen):
+        if "-" in d:
+            a, _, b = d.partition("-")
+            ia, ib = DAY_NAMES.index(a), DAY_NAMES.index(b)
+            days.update(range(ia, ib + 1))
+        else:
+            days.add(DAY_NAMES.index(d))
+    if days == set(range(7)):
         return "*", ""
-    return ",".join(seen), ""
+    # Sunday-first order, runs of three or more as ranges (MON-FRI), the rest listed (SUN,SAT)
+    runs: list[list[int]] = []
+    for d in sorted(days):
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    parts = []
+    for r in runs:
+        parts += [f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}"] if len(r) > 2 else [DAY_NAMES[d] for d in r]
+    return ",".join(parts), ""
 
 
 def _check_range(field_: str, lo: int, hi: int, names: tuple[str, ...] = (), base: int = 0) -> bool:
@@ -207,6 +221,11 @@ def _check_range(field_: str, lo: int, hi: int, names: tuple[str, ...] = (), bas
             if n is None or not lo <= n <= hi:
                 return False
     return True
+
+
+def _month_numbers(field_: str) -> str:
+    """JAN..DEC written as 1..12 (Cloudflare reads both; numbers read the same in every dialect)."""
+    return re.sub(r"[A-Za-z]{3}", lambda m: str(MONTH_NAMES.index(m.group(0).upper()) + 1), field_)
 
 
 def convert_crontab(expr: str, numbering: str = "crontab", seconds_first: bool = True) -> tuple[str | None, str]:
@@ -244,7 +263,7 @@ def convert_crontab(expr: str, numbering: str = "crontab", seconds_first: bool =
     if dom != "*" and dow_names != "*":
         return None, ("restricts both day-of-month and day-of-week; crontab runs when either matches, and "
                       "Cron Triggers (Quartz-like) do not promise the same reading")
-    return " ".join([minute, hour, dom, month.upper(), dow_names]), ""
+    return " ".join([minute, hour, dom, _month_numbers(month), dow_names]), ""
 
 
 # ----------------------------------------------------------------------------------------------- APScheduler
@@ -263,9 +282,8 @@ def _aps_value(a: Arg) -> str | None:
     return None
 
 
-def convert_aps_cron(kwargs: dict[str, Arg], numbering: str) -> tuple[str | None, str]:
-    """APScheduler `CronTrigger(**fields)` semantics: fields before the last one given default to '*', fields
-    after it to their minimum (hour=3 -> 03:00:00 every day)."""
+def convert_aps_cron(kwargs: dict[str, Arg], numbering: str = "aps") -> tuple[str | None, str]:
+    """APScheduler `CronTrigger(**fields)` from call facts (see convert_aps_fields)."""
     given: dict[str, str] = {}
     for k in APS_FIELDS:
         if k in kwargs:
@@ -273,6 +291,14 @@ def convert_aps_cron(kwargs: dict[str, Arg], numbering: str) -> tuple[str | None
             if v is None:
                 return None, f"{k}={kwargs[k].text} is not a literal"
             given[k] = v
+    return convert_aps_fields(given, numbering)
+
+
+def convert_aps_fields(given: dict[str, str], numbering: str = "aps") -> tuple[str | None, str]:
+    """APScheduler `CronTrigger(**fields)` semantics: fields before the last one given default to '*', fields
+    after it to their minimum (hour=3 -> 03:00:00 every day). A day_of_week number counts from Monday = 0 in
+    APScheduler 3.x and 4.x alike (4.x `DayOfWeekField.get_value` is `datetime.weekday()`)."""
+    given = {k: str(v).strip() for k, v in given.items() if v is not None}
     if not given:
         return "* * * * *", ""   # every minute of every day... but seconds default to 0: fires once a minute
     vals: dict[str, str] = {}
@@ -358,20 +384,11 @@ _NODE_SCHEDULE = ("node-schedule.scheduleJob", "node-schedule.default.scheduleJo
 _INTERVALS = ("setInterval", "timers.setInterval")
 
 
-def _aps_numbering(dependencies: Iterable[Any]) -> str:
-    from .dependencies import lowest_version
-    for d in dependencies:
-        if d.name.lower() == "apscheduler":
-            v = lowest_version(d.version)
-            spec = d.version or ""
-            if v is not None and v[0] == 3 and ("<4" in spec.replace(" ", "") or "~=3" in spec or "==3" in spec
-                                                 or spec.startswith("3") or "^3" in spec):
-                return "aps3"
-            if v is not None and v[0] >= 4:
-                return "crontab"
-            if v is not None and v[0] == 3:
-                return "aps3"
-    return "unknown"
+def _aps_numbering(dependencies: Iterable[Any] = ()) -> str:
+    """APScheduler numbers the days of the week from Monday = 0 in 3.x and in 4.x (its cron fields use
+    `datetime.weekday()`; `CronTrigger.from_crontab` passes the crontab field through unchanged), so the version
+    does not matter: numbers are always read Monday-based."""
+    return "aps"
 
 
 def _tz_note(tz: Arg | None, scheduler_tz: str | None, library: str) -> str:

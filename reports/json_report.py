@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from ..analyzer import __version__
+from ..rules.kb import kb_summary
 
 
 def document(result) -> dict[str, Any]:
@@ -32,6 +33,8 @@ def document(result) -> dict[str, Any]:
         doc["diff"] = result.diff
     if result.baseline is not None:     # scan --baseline (analyzer/baseline.py)
         doc["baseline"] = result.baseline
+    # the date the platform facts behind every verdict are as of (rules/kb/sources.yaml, platform_changes.yaml)
+    doc["knowledge_base"] = kb_summary()
     doc["suppressed"] = result.suppressed
     doc["errors"] = [e.to_json() for e in result.errors]
     return doc

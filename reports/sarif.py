@@ -9,6 +9,8 @@ paths.
 """
 from __future__ import annotations
 
+from ..rules.kb import kb_summary
+
 import json
 import re
 from typing import Any
@@ -128,6 +130,7 @@ def document(result) -> dict[str, Any]:
             "target": target,
             "compatibility_date": result.settings.compatibility_date,
             "verdict": result.summary.get("verdict"),
+            "knowledge_base": kb_summary(),
         },
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}

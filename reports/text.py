@@ -14,6 +14,7 @@ from rich.table import Table
 from rich import box
 
 from ..analyzer.model import CATEGORIES
+from ..rules.kb import kb_as_of
 
 SEV_STYLE = {"blocker": "bold red", "warning": "yellow", "info": "dim"}
 VERDICT_STYLE = {"blocked": "bold red", "needs-changes": "bold yellow", "ready": "bold green"}
@@ -29,7 +30,7 @@ def render(result, *, color: bool = False, width: int = 110, show_info: bool = T
               f"({', '.join(f'{k} {v}' for k, v in s['languages'].items()) or 'no source files'})")
     con.print(f"Target [bold]{st.target}[/bold] ({escape(st.target_source)}); compatibility date "
               f"{st.compatibility_date} ({escape(st.compatibility_date_source)}); flags: "
-              f"{', '.join(st.compatibility_flags) or 'none'}; plan {st.plan}")
+              f"{', '.join(st.compatibility_flags) or 'none'}; plan {st.plan}; knowledge base as of {kb_as_of()}")
     v = s["verdict"]
     n = s["findings"]
     con.print(f"Verdict: [{VERDICT_STYLE[v]}]{v}[/] - {n['blocker']} blocker(s), {n['warning']} warning(s), "

@@ -27,3 +27,18 @@ def load_kb(name: str) -> Any:
     p = KB_DIR / name
     text = p.read_text(encoding="utf-8")
     return json.loads(text) if p.suffix == ".json" else load_yaml(text)
+
+
+def kb_as_of() -> str:
+    """The date the knowledge base as a whole is as of (sources.yaml `as_of`): stated in every report."""
+    return str(load_kb("sources.yaml").get("as_of") or load_kb("sources.yaml").get("researched"))
+
+
+def kb_summary() -> dict[str, Any]:
+    """What every report states about the knowledge base: its date, the runtime it was checked against, the
+    Pyodide versions it knows, and how many dated platform changes it records."""
+    nm = load_kb("node_modules.yaml")
+    pyo = load_kb("pyodide/index.json")
+    versions = [r["pyodide"] for r in pyo.get("ranges") or [] if r.get("pyodide")]
+    return {"as_of": kb_as_of(), "runtime": nm.get("runtime"),
+            "pyodide": versions, "platform_changes": len(load_kb("platform_changes.yaml").get("changes") or [])}

@@ -64,6 +64,12 @@ class Rule:
     roles: tuple[str, ...] = ()         # what the rule marks, for other stages to ask by name (see loader)
     legacy_example: dict[str, str] = field(default_factory=dict)   # `example:` text (until `examples:` exist)
 
+    def docs_for(self, language: str) -> tuple[str, ...]:
+        """The rule's links that fit a file of this language (rules/docs.py): a Python finding never links the
+        Node.js page, a JavaScript one never the Python pages."""
+        from .docs import for_language
+        return tuple(for_language(self.docs, language))
+
     def severity_for(self, target: str) -> str | None:
         """Severity on a target, or None when the rule does not apply there. A target without its own entry
         takes the first of its fallbacks that the rule has (targets.py: durable-objects falls back to the

@@ -122,7 +122,7 @@ def generate(root: Path | None = None) -> dict[str, Any]:
             if n in pc["status"]:
                 c[p] = c.get(p, 0) + 1
             if not compat_on(date, flags):
-                st = "missing"
+                st = "native" if ok else "missing"   # no polyfills either: wrangler leaves node: imports to workerd
             elif date < V2_DATE:
                 st = "native" if ok else "missing"                      # v1: no polyfills
             elif p == "native":

@@ -215,9 +215,11 @@ def test_ensure_assessment_caches_and_recomputes_for_a_new_workload(express):
     ("0 9 * * 1-5", "crontab", "0 9 * * MON-FRI"),          # Cloudflare numbers weekdays from Sunday = 1
     ("0 0 * * 0", "crontab", "0 0 * * SUN"),
     ("0 0 * * 7", "crontab", "0 0 * * SUN"),
-    ("0 0 * * 0", "aps3", "0 0 * * MON"),                   # APScheduler 3.x: 0 = Monday
-    ("0 0 * * 5-1", "crontab", "0 0 * * FRI,SAT,SUN,MON"),
-    ("*/5 * * jan,jul *", "crontab", "*/5 * * JAN,JUL *"),
+    ("0 0 * * 0", "aps", "0 0 * * MON"),                    # APScheduler 3.x and 4.x: 0 = Monday
+    ("0 0 * * 6", "aps", "0 0 * * SUN"),
+    ("0 0 * * 0-4", "aps", "0 0 * * MON-FRI"),
+    ("0 0 * * 5-1", "crontab", "0 0 * * SUN,MON,FRI,SAT"),
+    ("*/5 * * jan,jul *", "crontab", "*/5 * * 1,7 *"),
     ("@daily", "crontab", "0 0 * * *"),
 ])
 def test_convert_crontab(expr, numbering, want):
@@ -225,7 +227,7 @@ def test_convert_crontab(expr, numbering, want):
 
 
 @pytest.mark.parametrize("expr, numbering", [("*/10 * * * * *", "crontab"), ("0 0 1 * 1", "crontab"),
-                                             ("0 0 * * 1", "unknown"), ("61 * * * *", "crontab"),
+                                             ("61 * * * *", "crontab"),
                                              ("* * * *", "crontab")])
 def test_convert_crontab_refuses_what_it_cannot_keep(expr, numbering):
     cron, why = convert_crontab(expr, numbering)
@@ -237,14 +239,14 @@ def _kw(**kw):
 
 
 def test_apscheduler_cron_defaults():
-    assert convert_aps_cron(_kw(hour=3), "aps3") == ("0 3 * * *", "")
-    assert convert_aps_cron(_kw(hour=2, minute=30), "aps3") == ("30 2 * * *", "")
-    assert convert_aps_cron(_kw(day=1), "aps3") == ("0 0 1 * *", "")
-    assert convert_aps_cron(_kw(month=6), "aps3") == ("0 0 1 6 *", "")
-    assert convert_aps_cron(_kw(day_of_week="mon-fri", hour=7), "aps3") == ("0 7 * * MON-FRI", "")
-    assert convert_aps_cron(_kw(day="last"), "aps3") == ("0 0 L * *", "")
+    assert convert_aps_cron(_kw(hour=3), "aps") == ("0 3 * * *", "")
+    assert convert_aps_cron(_kw(hour=2, minute=30), "aps") == ("30 2 * * *", "")
+    assert convert_aps_cron(_kw(day=1), "aps") == ("0 0 1 * *", "")
+    assert convert_aps_cron(_kw(month=6), "aps") == ("0 0 1 6 *", "")
+    assert convert_aps_cron(_kw(day_of_week="mon-fri", hour=7), "aps") == ("0 7 * * MON-FRI", "")
+    assert convert_aps_cron(_kw(day="last"), "aps") == ("0 0 L * *", "")
     for bad in (_kw(second=30), _kw(year=2027), _kw(week=2), _kw(day=1, day_of_week="mon")):
-        assert convert_aps_cron(bad, "aps3")[0] is None
+        assert convert_aps_cron(bad, "aps")[0] is None
 
 
 def test_intervals():

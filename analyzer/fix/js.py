@@ -324,6 +324,27 @@ def convert_node_cron(text: str, path: str, lines: list[int], esm: bool, is_entr
     return out
 
 
+def _code_only(root: ts.Node, src: bytes, skip: ts.Node) -> bytes:
+    """The module's text without `skip`, comments and string contents (a comment that mentions node-cron is no
+    use of the `cron` binding)."""
+    holes = [(skip.start_byte, skip.end_byte)]
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type in ("comment", "string_fragment", "template_string", "regex"):
+            holes.append((n.start_byte, n.end_byte))
+            continue
+        stack.extend(n.children)
+    out = bytearray()
+    pos = 0
+    for a, b in sorted(holes):
+        if a >= pos:
+            out += src[pos:a] + b" "
+            pos = b
+    out += src[pos:]
+    return bytes(out)
+
+
 def _drop_unused_import(text: str, path: str, module: str, out: JsEdit) -> str:
     root = parse(text, path)
     src = text.encode("utf-8")
@@ -335,9 +356,11 @@ def _drop_unused_import(text: str, path: str, module: str, out: JsEdit) -> str:
                                              and "require" in t):
             names = re.findall(r"[A-Za-z_$][\w$]*", re.split(r"\bfrom\b|=", t)[0])
             names = [x for x in names if x not in ("import", "const", "let", "var", "as", "type")]
-            rest = src[:st.start_byte] + src[st.end_byte:]
-            if all(not re.search(rb"\b" + re.escape(x.encode()) + rb"\b", rest) for x in names):
+            rest = _code_only(root, src, st)
+            if all(not re.search(rb"(?<![\w$.-])" + re.escape(x.encode()) + rb"(?![\w$-])", rest) for x in names):
                 end = st.end_byte + (1 if src[st.end_byte:st.end_byte + 1] == b"\n" else 0)
+                if st.start_byte == 0 and src[end:end + 1] == b"\n":
+                    end += 1     # no blank first line where the import was
                 out.changed.append(f"{path}: removed the now unused {module} import")
                 return (src[:st.start_byte] + src[end:]).decode("utf-8")
     return text

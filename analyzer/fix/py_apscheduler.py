@@ -342,8 +342,8 @@ class ApschedulerToCron(Codemod):
         Valid("import sched\n\ns = sched.scheduler()\n"),
         Valid("from apscheduler.schedulers.background import BackgroundScheduler\n\n"
               "sched = BackgroundScheduler(timezone='UTC')\n\n"
-              "# cfcompat-fix: not converted to a Cron Trigger: the interval has seconds; Cron Triggers run at "
-              "most once a minute\n@sched.scheduled_job('interval', seconds=30)\ndef tick():\n    pass\n"),
+              "# cfcompat-fix: not converted to a Cron Trigger: runs every 30 s; Cron Triggers fire at most once "
+              "a minute\n@sched.scheduled_job('interval', seconds=30)\ndef tick():\n    pass\n"),
     ]
     INVALID = [
         Invalid(

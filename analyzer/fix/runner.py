@@ -298,6 +298,28 @@ class _Run:
         for scope in sorted(groups):
             self._javascript_project(scope, *groups[scope])
 
+    def _drop_node_cron_dependency(self, project: str) -> None:
+        """A fix removes what it replaces: once no module of the project imports node-cron any more, the
+        dependency goes from package.json too (node-cron cannot load in a Worker: it generates random ids and
+        reads __dirname when it loads, which fails at start-up)."""
+        pat = re.compile(r"""['"]node-cron['"]""")
+        for path in self.facts:
+            if path.endswith((".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx")) and \
+                    (not project or path.startswith(project.rstrip("/") + "/")):
+                if pat.search(self.ws.read(path) or ""):
+                    return      # still imported: the remaining schedules keep it (and the rescan reports them)
+        pj = posixpath.join(project, "package.json") if project else "package.json"
+        text = self.ws.read(pj)
+        if not text or not pat.search(text):
+            return
+        new = drop_json_entry(text, "node-cron")
+        if new is None:
+            self.report("js-node-cron", pj, [], ["no module imports node-cron any more: remove it from the "
+                                                 "dependencies by hand"])
+            return
+        self.ws.write(pj, new)
+        self.report("js-node-cron", pj, ["removed the node-cron dependency: no module imports it any more"], [])
+
     def _javascript_project(self, project: str, listens: list[Finding], cron_lines: dict[str, list[int]]) -> None:
         """The JS fixes for one Worker (a folder with a wrangler config or a project manifest)."""
         files = sorted({f.path for f in listens})
@@ -340,6 +362,8 @@ class _Run:
                 self.ws.write(path, ed.text)
             jobs += ed.jobs
             self.report("js-node-cron", path, ed.changed, ed.left)
+        if jobs:
+            self._drop_node_cron_dependency(project)
         if port is None and not jobs:
             return
         scope = self.config_scope(entry)
@@ -425,3 +449,25 @@ def plan_fixes(root: Path, options: FixOptions | None = None) -> FixPlan:
     run.settings()
     run.apply_configs()
     return run.plan
+
+
+def drop_json_entry(text: str, key: str) -> str | None:
+    """package.json text without the `"key": "..."` entries (comma kept valid), or None when the result would
+    not be the same JSON minus those entries."""
+    import json
+    try:
+        before = json.loads(text)
+    except ValueError:
+        return None
+    k = re.escape(key)
+    new = re.sub(r',\s*"' + k + r'"\s*:\s*"[^"]*"', "", text)
+    new = re.sub(r'"' + k + r'"\s*:\s*"[^"]*"\s*,\s*', "", new)
+    new = re.sub(r'"' + k + r'"\s*:\s*"[^"]*"', "", new)
+    try:
+        after = json.loads(new)
+    except ValueError:
+        return None
+    for sect in ("dependencies", "devDependencies", "optionalDependencies"):
+        if isinstance(before.get(sect), dict):
+            before[sect].pop(key, None)
+    return new if after == before else None

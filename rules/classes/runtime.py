@@ -47,6 +47,10 @@ class NodeModule:
     features: dict[str, dict[str, Any]] = field(default_factory=dict)
     note: str = ""
     docs_default_date: str | None = None
+    workerd_before: str | None = None        # what workerd alone serves where wrangler substitutes a polyfill
+    workerd_note: str = ""
+    without_nodejs_compat: str | None = None  # status of an import when nodejs_compat is off (node:process)
+    note_without: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,9 @@ def node_table() -> NodeTable:
             disable_flag=e.get("disable_flag"), default_date=e.get("default_date"), before=e.get("before", "missing"),
             prefix_only=bool(e.get("prefix_only")), also_enabled_by=tuple(e.get("also_enabled_by") or ()),
             throws=tuple(e.get("throws") or ()), features=dict(e.get("features") or {}), note=e.get("note", ""),
-            docs_default_date=e.get("docs_default_date"))
+            docs_default_date=e.get("docs_default_date"), workerd_before=e.get("workerd_before"),
+            workerd_note=e.get("workerd_note", ""), without_nodejs_compat=e.get("without_nodejs_compat"),
+            note_without=e.get("note_without", ""))
     return NodeTable(mods, data["globals"], data["as_of"])
 
 
@@ -90,6 +96,16 @@ def nodejs_compat_on(date: str, flags: Iterable[str]) -> bool:
     if "nodejs_compat" in fl or "nodejs_compat_v2" in fl:
         return True
     return date >= node_table().default_on_from
+
+
+def only_v2_left(date: str, flags: Iterable[str]) -> bool:
+    """`no_nodejs_compat` alone at a date where nodejs_compat_v2 is on by default: v2 stays on (wrangler's
+    resolveNodejsCompat keeps its v2 mode; workerd still serves the modules that need no dated flag, and not the
+    dated ones). Both `no_nodejs_compat` and `no_nodejs_compat_v2` turn everything off. (Oracle, workerd
+    1.20261123.1: assert, buffer, crypto, path, stream ... import; fs, http ... do not.)"""
+    fl = set(flags)
+    return ("no_nodejs_compat" in fl and "no_nodejs_compat_v2" not in fl
+            and ("nodejs_compat_v2" in fl or date >= node_table().default_on_from))
 
 
 def v2_semantics(date: str, flags: Iterable[str]) -> bool:
@@ -106,12 +122,29 @@ def _flag_on(default_date: str | None, enable: str | None, disable: str | None, 
     return default_date is None or date >= default_date
 
 
-def module_status(name: str, date: str, flags: Iterable[str]) -> tuple[str, str]:
+def module_status(name: str, date: str, flags: Iterable[str], path: str = "wrangler") -> tuple[str, str]:
     """(status, reason) of `node:<name>` at a compatibility date with these flags.
+
+    path: "wrangler" (default) is what a Worker deployed with wrangler gets: wrangler's Node.js preset stands
+    between the code and workerd and substitutes polyfills (hybrid) or throwing stubs (unenv-stub) for modules
+    workerd does not serve at that date. "workerd" is what the runtime alone serves (a Worker uploaded without
+    wrangler's bundling, `no_bundle`, or the oracle's plain probes); the table's `workerd_before` /
+    `workerd_default_date` say where the two differ.
 
     status: native | partial | stub (imports, as at the newest runtime) | hybrid (wrangler's working polyfill) |
     unenv-stub (imports, every call throws) | missing (import fails) | absent (no such module at any date) |
     unknown (not a Node.js built-in)."""
+    st, why = _module_status(name, date, flags)
+    if path == "workerd":
+        m = node_table().modules.get(name)
+        if m is not None and st in ("hybrid", "unenv-stub", "missing") and m.workerd_before and \
+                not (st == "missing" and "need nodejs_compat" in why):
+            return m.workerd_before, (f"workerd alone: {m.workerd_before} (wrangler's verdict: {st}; "
+                                      f"{m.workerd_note or why})")
+    return st, why
+
+
+def _module_status(name: str, date: str, flags: Iterable[str]) -> tuple[str, str]:
     table = node_table()
     fl = set(flags)
     m = table.modules.get(name)
@@ -119,6 +152,15 @@ def module_status(name: str, date: str, flags: Iterable[str]) -> tuple[str, str]
         return "unknown", f"`{name}` is not a Node.js built-in module"
     if m.status == "absent":
         return "absent", f"workerd has no `node:{name}` at any date (\"Module not found: node:{name}\")"
+    if only_v2_left(date, fl):
+        if m.default_date is None or m.default_date <= table.v2_date or m.without_nodejs_compat:
+            return m.status, (f"node:{name} is {m.status} at {date}: `no_nodejs_compat` alone leaves nodejs_compat_v2 "
+                              "on, which serves the modules that need no dated flag")
+        return "missing", (f"`no_nodejs_compat` turns off the dated Node.js modules (node:{name} needs its "
+                           f"{m.default_date} default with nodejs_compat); the import fails")
+    if not nodejs_compat_on(date, fl) and m.without_nodejs_compat:
+        return m.without_nodejs_compat, (f"node:{name} imports without nodejs_compat too ({m.note_without or 'a reduced module'}); "
+                                         "the global needs nodejs_compat")
     if not nodejs_compat_on(date, fl):
         if any(f in fl for f in m.also_enabled_by):
             return m.status, f"`{'`/`'.join(m.also_enabled_by)}` enables node:{name} (AsyncLocalStorage only)"
@@ -149,6 +191,10 @@ def module_status(name: str, date: str, flags: Iterable[str]) -> tuple[str, str]
                        f"throw `[unenv] {name}.<fn> is not implemented yet!`")
     if m.before == "hybrid" and v2_semantics(date, fl):
         return "hybrid", f"{cause}; wrangler injects a working polyfill from @cloudflare/unenv-preset"
+    if m.workerd_before and not v2_semantics(date, fl):
+        # v1 nodejs_compat: wrangler injects no polyfill and leaves node: imports to workerd
+        return m.workerd_before, (f"{cause}; with v1 nodejs_compat wrangler passes node:{name} through and workerd "
+                                  f"serves it ({m.workerd_before})")
     return "missing", f"{cause}, and no polyfill is injected, so the import fails (`No such module \"node:{name}\"`)"
 
 
@@ -337,6 +383,8 @@ class NodeApiStub:
                         not any(is_prefixed(i, lambda: self._src.get(ctx, facts)) for i in imps
                                 if i.module.split("/")[0] == root):
                     continue
+            if root in GLOBAL_MODULES and not imported.get(root) and not nodejs_compat_on(date, flags):
+                continue  # the `process` / `Buffer` global needs nodejs_compat (node:process imports without it)
             status, _ = module_status(mod, date, flags)
             if status not in ("native", "partial", "stub"):
                 continue  # the import itself is reported by node-module-unavailable

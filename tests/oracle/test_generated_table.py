@@ -50,9 +50,6 @@ def test_preset_counts(generated):
     assert norm == {d: dict(v) for d, v in want.items()}
 
 
-@pytest.mark.xfail(reason="KB contradicted: the preset switches process from hybrid to native on 2026-02-19 "
-                          "(fetch_iterable_type_support), a date the table does not have -- proposed fix: see "
-                          "known_contradictions gen:process", strict=False)
 def test_every_date_the_preset_distinguishes_is_in_the_table(generated):
     """A new dated flag in a newer preset shows up here: each date at which some generated status changes must
     be a default_date of the table (or one of its global switches)."""
