@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from . import quick
-from .parsing.facts import Arg, Assign, Call, ClassDef, FileFacts, Import, StateVar, Suppression
+from .parsing.facts import Arg, Assign, Call, ClassDef, FileFacts, Import, Invoke, StateVar, Suppression
 
-FORMAT = 9
+FORMAT = 10
 
 
 @lru_cache(maxsize=1)
@@ -95,7 +95,7 @@ def encode(f: FileFacts) -> str:
                     for i in f.imports],
         "calls": [[c.qname, c.kind, c.line, c.column, c.end_line, c.snippet, [_arg_out(a) for a in c.args],
                    {k: _arg_out(v) for k, v in c.kwargs.items()}, c.top_level, c.symbol, c.guard,
-                   _arg_out(c.receiver)] for c in f.calls],
+                   _arg_out(c.receiver), c.via] for c in f.calls],
         "linkable": sorted(f.linkable),
         "spans": [[k, lo, hi] for k, (lo, hi) in f.spans.items()],
         "suppressions": [[s.line, s.rules, s.reason, s.own_line, s.file_level] for s in f.suppressions],
@@ -103,6 +103,8 @@ def encode(f: FileFacts) -> str:
         "exports": f.exports,
         "assigns": [[a.target, a.line, a.column, a.snippet, _arg_out(a.value), a.scope] for a in f.assigns],
         "classes": [[c.name, c.line, c.bases] for c in f.classes],
+        "invokes": [[i.caller, i.callee, i.line] for i in f.invokes],
+        "functions": sorted(f.functions),
     }, separators=(",", ":"))
 
 
@@ -113,10 +115,10 @@ def decode(text: str) -> FileFacts:
     for m, k, ln, col, snip, names, top, to, guard in d["imports"]:
         f.imports.append(Import(str(m), str(k), int(ln), int(col), str(snip), [str(x) for x in names], bool(top),
                                 bool(to), str(guard)))
-    for q, k, ln, col, end, snip, args, kwargs, top, sym, guard, recv in d["calls"]:
+    for q, k, ln, col, end, snip, args, kwargs, top, sym, guard, recv, via in d["calls"]:
         f.calls.append(Call(str(q), str(k), int(ln), int(col), int(end), str(snip),
                             [_arg_in(a) for a in args], {str(x): _arg_in(v) for x, v in kwargs.items()},  # type: ignore[misc]
-                            bool(top), str(sym), str(guard), _arg_in(recv)))
+                            bool(top), str(sym), str(guard), _arg_in(recv), str(via)))
     f.linkable = {str(q) for q in d["linkable"]}
     f.spans = {str(k): (int(lo), int(hi)) for k, lo, hi in d["spans"]}
     for ln, rules, reason, own, fl in d["suppressions"]:
@@ -129,6 +131,9 @@ def decode(text: str) -> FileFacts:
         f.assigns.append(Assign(str(tgt), int(ln), int(col), str(snip), _arg_in(val), str(scope)))
     for name, ln, bases in d.get("classes", []):
         f.classes.append(ClassDef(str(name), int(ln), [str(b) for b in bases]))
+    for caller, callee, ln in d.get("invokes", []):
+        f.invokes.append(Invoke(str(caller), str(callee), int(ln)))
+    f.functions = {str(x) for x in d.get("functions", [])}
     return f
 
 

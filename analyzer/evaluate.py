@@ -53,6 +53,7 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
         chain = fctx.chain if fctx is not None else []
         settings = settings_for(facts.path, root_settings, scoped or {})
         tgt = effective_target(settings.target, facts.language)
+        via_at = {(c.line, c.column): c.via for c in facts.calls if c.via}
         ctx = RuleContext(settings, tgt, discovery, dependencies, repo_calls)
         lang_key = facts.language
         for rule in rules:
@@ -66,6 +67,9 @@ def evaluate(files: list[FileFacts], rules: tuple[Rule, ...], settings: Settings
             hits: list[Hit] = hits_of(rule, facts, ctx)
             seen_lines: set[int] = set()
             for h in hits:
+                if h.top_level and (h.line, h.column) in via_at:
+                    h.message = f"{(h.message or rule.message).rstrip()} It runs while the Worker starts: " \
+                                f"{via_at[(h.line, h.column)]}."
                 if h.line in seen_lines:
                     continue
                 seen_lines.add(h.line)

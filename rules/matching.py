@@ -52,58 +52,12 @@ def _import_regex(rule: Rule) -> re.Pattern[str]:
     return _PATTERN_CACHE[ck]
 
 
-_TOP_CALL = r"^(?:export\s+)?(?:(?:const|let|var)\s+[^=;]+=\s*)?(?:await\s+|void\s+|new\s+)?{name}\s*\("
-
-
-def top_level_calls_of(facts: FileFacts, ctx: Any, names: set[str]) -> dict[str, int]:
-    """Which of the module's own functions `names` are called at module top level (a statement that starts at
-    the beginning of a line: `start()`, `await init()`, `const db = connect()`), with the line of the call. Such a
-    function's body runs while the Worker starts, so workerd treats its I/O and timers as global scope
-    ("Disallowed operation called within global scope")."""
-    if not names or ctx is None or getattr(facts, "language", "") == "python":
-        return {}
-    from pathlib import Path
-    try:
-        text = (Path(ctx.discovery.root) / facts.path).read_text(encoding="utf-8", errors="replace")
-    except (OSError, AttributeError):
-        return {}
-    # only the module's own top-level functions (a method named `fetch` is not the global fetch())
-    names = {n for n in names if re.search(
-        r"^(?:export\s+)?(?:async\s+)?function\*?\s+" + re.escape(n) + r"\b|^(?:export\s+)?(?:const|let|var)\s+"
-        + re.escape(n) + r"\s*=\s*(?:async\b\s*)?(?:function\b|\([^)]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)", text, re.M)}
-    if not names:
-        return {}
-    out: dict[str, int] = {}
-    rx = re.compile("|".join(f"(?P<n{i}>{_TOP_CALL.format(name=re.escape(n))})" for i, n in enumerate(sorted(names))),
-                    re.M)
-    order = sorted(names)
-    for m in rx.finditer(text):
-        for i, n in enumerate(order):
-            if m.group(f"n{i}") and n not in out:
-                out[n] = text.count("\n", 0, m.start()) + 1
-    return out
-
-
 def match_calls(rule: Rule, facts: FileFacts, ctx: Any = None) -> list[Hit]:
     pat = rule_globs(rule, "calls")
     kinds = _kinds(rule)
     hits = []
-    via: dict[str, int] = {}
-    if rule.top_level is True:
-        inner = {c.symbol for c in facts.calls if not c.top_level and c.symbol and "." not in c.symbol
-                 and c.kind in kinds and pat(c.qname) and re.fullmatch(r"[A-Za-z_$][\w$]*", c.symbol)}
-        via = top_level_calls_of(facts, ctx, inner)
     for c in facts.calls:
         if c.kind not in kinds or not pat(c.qname):
-            continue
-        if rule.top_level is True and not c.top_level and c.symbol in via:
-            if rule.where and not all(holds(c, w) for w in rule.where if applies(c, w)):
-                continue
-            hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard, top_level=True,
-                            message=(f"{rule.message.strip()} `{c.qname}()` runs inside {c.symbol}(), which the "
-                                     f"module calls at top level (line {via[c.symbol]}), so it runs while the Worker "
-                                     "starts: workerd fails the start-up with \"Disallowed operation called within "
-                                     "global scope\".")))
             continue
         if rule.top_level is not None and c.top_level != rule.top_level:
             continue

@@ -32,6 +32,7 @@ class Call:
     symbol: str = ""            # enclosing function / class path, e.g. "Store.save"
     guard: str = ""             # why this code may not run on the target (filled by the guard pass)
     receiver: Arg | None = None  # for `obj.method(...)`: the object, reduced like an argument
+    via: str = ""               # runs while the module loads although inside a function: how (lifetime.py)
 
 
 @dataclass
@@ -98,6 +99,16 @@ class Assign:
 
 
 @dataclass
+class Invoke:
+    """A call of a function that may be the project's own (a bare name, or one imported from a local module),
+    with the function it is made from: what the lifetime pass follows to find the functions that run while a
+    module loads (a function called at top level, and what it calls in turn)."""
+    caller: str                 # enclosing function symbol, '' at module top level
+    callee: str                 # qualified name before linking: 'start', './db.connect', './config/db'
+    line: int
+
+
+@dataclass
 class ClassDef:
     """A class and what it derives from (qualified names), so `MyBot().run` is known to be a `Bot().run`."""
     name: str                   # as written in the file ('MyBot'); nested: 'Outer.Inner'
@@ -124,6 +135,8 @@ class FileFacts:
     exports: dict[str, str] = field(default_factory=dict)   # exported name -> qualified name ('default')
     assigns: list[Assign] = field(default_factory=list)
     classes: list[ClassDef] = field(default_factory=list)
+    invokes: list[Invoke] = field(default_factory=list)
+    functions: set[str] = field(default_factory=set)   # module-level functions defined here (by name)
 
 
 def normalise_module(spec: str) -> str:

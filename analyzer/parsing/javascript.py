@@ -156,12 +156,18 @@ class _Extractor(ExtractorBase):
         """A function, class, `if`, `?:` or `try` starts: it encloses what follows until its end byte."""
         if cap == "fn":
             nm = node.child_by_field_name("name")
+            module_level = False
             if nm is None:
                 parent = node.parent
                 if parent is not None and parent.type == "variable_declarator":
                     nm = parent.child_by_field_name("name")
+                    module_level = True
                 elif parent is not None and parent.type == "pair":
                     nm = parent.child_by_field_name("key")
+            else:
+                module_level = node.type in ("function_declaration", "generator_function_declaration")
+            if module_level and nm is not None and self.recording and not self.fns:
+                self.facts.functions.add(nm.text.decode("utf-8", "replace"))
             self.push_frame(node, True, nm.text.decode("utf-8", "replace") if nm is not None else "<anonymous>")
         elif cap == "cls":
             nm = node.child_by_field_name("name")
@@ -554,6 +560,8 @@ class _Extractor(ExtractorBase):
         q = self.resolve(fn)
         if q is None:
             return
+        if fn.type == "identifier" or q.startswith((".", "/")):
+            self.note_invoke(node, q)
         if self.keep is not None and not self.keep(q) and not self.mentions_env(args_node):
             self.skip_call(node, q, self.linkable(q))
             if fn.type == "member_expression":

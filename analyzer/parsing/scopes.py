@@ -16,7 +16,7 @@ from typing import Callable
 
 import tree_sitter as ts
 
-from .facts import Arg, FileFacts, StateVar, parse_suppression, prune
+from .facts import Arg, FileFacts, Invoke, StateVar, parse_suppression, prune
 
 
 _UNSET = object()
@@ -186,6 +186,11 @@ class ExtractorBase:
             lo, hi = node.start_point[0] + 1, node.end_point[0] + 1
             old = self.facts.spans.get(symbol)
             self.facts.spans[symbol] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
+
+    def note_invoke(self, node: ts.Node, qname: str) -> None:
+        """A call of what may be one of the project's own functions (lifetime.py follows them)."""
+        top, symbol = self.enclosing(node)
+        self.facts.invokes.append(Invoke("" if top else symbol, qname, node.start_point[0] + 1))
 
     def skip_call(self, node: ts.Node, qname: str, linkable: bool) -> None:
         """A call that no rule can match: only its span, and (when linking may rename it) its name."""

@@ -91,7 +91,7 @@ def _settles_a_promise(c: Call) -> bool:
         return False
     a = c.args[0]
     if a.kind == "identifier":
-        return (a.value or "") in _SETTLER_NAMES
+        return (a.text or a.value or "") in _SETTLER_NAMES     # the name as written (a parameter of the executor)
     return a.kind == "lambda" and bool(_SETTLES.search(a.text or ""))
 
 

@@ -1,0 +1,128 @@
+"""Where code runs: the functions that run while a module loads.
+
+A Worker runs a module's top level once, when the isolate starts, and refuses I/O, timers and random values
+there ("Disallowed operation called within global scope"; ORACLE 2026-11-17). Code inside a function runs at
+that moment too when the function is called from top level — `connectDB()` at the bottom of server.js, where
+the connect happens inside the imported function — and so does whatever that function calls in turn. This pass
+follows `FileFacts.invokes` (calls of the project's own functions, recorded by the extractors before linking)
+across files: it resolves each callee to the module that defines it (relative imports, workspace packages,
+tsconfig paths, through the graph's Resolver and the modules' exports), and marks every call made inside a
+function that runs at start-up as running at module load (`Call.top_level`), saying how (`Call.via`), so
+the global-scope rules judge it as what workerd does with it.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from .graph import Resolver
+from .parsing.facts import FileFacts
+
+MAX_FUNCTIONS = 20_000     # startup functions followed per scan (a bound for pathological call graphs)
+
+
+def _root(symbol: str) -> str:
+    """The module-level function a symbol belongs to (`connectDB.<anonymous>` -> `connectDB`)."""
+    return symbol.split(".", 1)[0]
+
+
+def _defined(f: FileFacts) -> set[str]:
+    """Module-level functions of a file (declarations and `const f = () => ...`; not object or class methods:
+    a handler method named `fetch` is not the global fetch)."""
+    return set(f.functions)
+
+
+def _resolve(res: Resolver, by_path: dict[str, FileFacts], defined: dict[str, set[str]], path: str,
+             q: str, depth: int = 0) -> tuple[str, str] | None:
+    """(file, function) that a callee names, or None (a builtin, a package, a method, or unknown)."""
+    if depth > 4:
+        return None
+    f = by_path.get(path)
+    if f is None:
+        return None
+    if q in defined.get(path, ()):
+        return path, q
+    if f.language == "python":
+        if not q.startswith("."):
+            return None
+        dots = len(q) - len(q.lstrip("."))
+        parts = q[dots:].split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            hits = res.resolve_py(path, "." * dots + ".".join(parts[:i]), [])
+            target = next((h for h in hits if h != path and h in by_path), None)
+            if target is None:
+                continue
+            name = parts[i]
+            exp = by_path[target].exports.get(name, name)
+            return _resolve(res, by_path, defined, target, exp, depth + 1) if i == len(parts) - 1 else None
+        return None
+    if not q.startswith((".", "/", "@")) and not res.tsconfigs and not res.workspaces:
+        return None
+    cuts = [i for i, ch in enumerate(q) if ch == "."] + [len(q)]
+    for i in sorted(cuts, reverse=True):
+        spec = q[:i]
+        if not spec or spec in (".", ".."):
+            continue
+        target = res.resolve_js(path, spec)
+        if target is None or target == path or target not in by_path:
+            continue
+        rest = q[i + 1:] if i < len(q) else ""
+        if "." in rest or "(" in rest:
+            return None                  # a method of something the module exports: not followed
+        exports = by_path[target].exports
+        name = rest or "default"
+        exp = exports.get(name) or (rest if rest in defined.get(target, ()) else None)
+        if exp is None:
+            return None
+        return _resolve(res, by_path, defined, target, exp, depth + 1)
+    return None
+
+
+def startup_functions(files: list[FileFacts], res: Resolver) -> dict[str, dict[str, str]]:
+    """path -> {function: how it comes to run at start-up}, for every function that runs while a module loads."""
+    by_path = {f.path: f for f in files if not f.error}
+    defined = {p: _defined(f) for p, f in by_path.items()}
+    calls_from: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    out: dict[str, dict[str, str]] = {}
+    queue: deque[tuple[str, str]] = deque()
+    for path, f in sorted(by_path.items()):
+        for inv in f.invokes:
+            if inv.caller:
+                calls_from.setdefault((path, _root(inv.caller)), []).append((inv.callee, inv.line))
+                continue
+            hit = _resolve(res, by_path, defined, path, inv.callee)
+            if hit is None or hit[1] in out.get(hit[0], {}):
+                continue
+            name = inv.callee.rsplit("/", 1)[-1]
+            out.setdefault(hit[0], {})[hit[1]] = f"{name}() is called at the top level of {path} (line {inv.line})"
+            queue.append(hit)
+    seen = 0
+    while queue and seen < MAX_FUNCTIONS:
+        path, func = queue.popleft()
+        seen += 1
+        how = out[path][func]
+        for callee, line in calls_from.get((path, func), ()):
+            hit = _resolve(res, by_path, defined, path, callee)
+            if hit is None or hit[1] in out.get(hit[0], {}):
+                continue
+            out.setdefault(hit[0], {})[hit[1]] = f"{func}() calls it ({path}:{line}); {how}"
+            queue.append(hit)
+    return out
+
+
+def mark_startup_calls(files: list[FileFacts], startup: dict[str, dict[str, str]]) -> int:
+    """Calls made inside start-up functions run at module load: `top_level` and `via` say so. Returns how many."""
+    n = 0
+    for f in files:
+        funcs = startup.get(f.path)
+        if not funcs:
+            continue
+        for c in f.calls:
+            if c.top_level or not c.symbol:
+                continue
+            how = funcs.get(_root(c.symbol))
+            if how is None:
+                continue
+            c.top_level = True
+            c.via = f"it runs inside {_root(c.symbol)}(), which runs while the module loads: {how}"
+            n += 1
+    return n
