@@ -125,3 +125,35 @@ def test_server_shapes(tmp_path: Path) -> None:
 def test_timer_traps(tmp_path: Path, text: str) -> None:
     got = findings(tmp_path, {"src/util.js": text})
     assert not [k for k in got if k[1] == "timer-outlives-request"]
+
+
+def test_work_reached_from_top_level_across_files_runs_at_start_up(tmp_path: Path) -> None:
+    """`connectDB()` at the bottom of server.js: the connect happens inside the imported function, and in what it
+    calls; a function only handlers call stays request code."""
+    files = {
+        "src/db.js": ("const mongoose = require('mongoose');\n"
+                      "async function connectDB() {\n"
+                      "  await openPool();\n"
+                      "}\n"
+                      "async function openPool() {\n"
+                      "  await mongoose.connect(process.env.MONGO_URL);\n"
+                      "}\n"
+                      "async function perRequest() {\n"
+                      "  await mongoose.connect(process.env.MONGO_URL);\n"
+                      "}\n"
+                      "module.exports = { connectDB, perRequest };\n"),
+        "src/server.js": ("const express = require('express');\n"
+                          "const { connectDB, perRequest } = require('./db');\n"
+                          "const app = express();\n"
+                          "app.get('/', async (req, res) => { await perRequest(); res.send('ok'); });\n"
+                          "connectDB();\n"
+                          "app.listen(3000);\n"),
+        "package.json": '{"name": "x", "main": "src/server.js", "dependencies": {"express": "4", "mongoose": "8"}}\n',
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    res = scan(tmp_path, ScanOptions(jobs=1, use_cache=False))
+    pool = [f for f in res.findings if f.path == "src/db.js" and f.rule_id == "db-pool-global-scope"]
+    assert [f.line for f in pool] == [6], [(f.line, f.rule_id) for f in res.findings if f.path == "src/db.js"]
+    assert "openPool()" in pool[0].message and "connectDB()" in pool[0].message and "src/server.js" in pool[0].message
