@@ -154,6 +154,6 @@ def test_work_reached_from_top_level_across_files_runs_at_start_up(tmp_path: Pat
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     res = scan(tmp_path, ScanOptions(jobs=1, use_cache=False))
-    pool = [f for f in res.findings if f.path == "src/db.js" and f.rule_id == "db-pool-global-scope"]
+    pool = [f for f in res.findings if f.path == "src/db.js" and f.rule_id == "db-connect-at-load"]
     assert [f.line for f in pool] == [6], [(f.line, f.rule_id) for f in res.findings if f.path == "src/db.js"]
     assert "openPool()" in pool[0].message and "connectDB()" in pool[0].message and "src/server.js" in pool[0].message
