@@ -19,6 +19,11 @@ from .parsing.facts import FileFacts
 
 MAX_FUNCTIONS = 20_000     # startup functions followed per scan (a bound for pathological call graphs)
 
+# Classes a framework instantiates once for the whole application (dependency-injection singletons).
+DI_SINGLETONS = ("@nestjs/common.Injectable", "@nestjs/common.Controller", "@nestjs/bull.Processor",
+                 "@nestjs/bullmq.Processor", "@nestjs/websockets.WebSocketGateway", "@nestjs/graphql.Resolver",
+                 "@nestjs/microservices.Controller")
+
 
 def _root(symbol: str) -> str:
     """The module-level function a symbol belongs to (`connectDB.<anonymous>` -> `connectDB`)."""
@@ -126,3 +131,52 @@ def mark_startup_calls(files: list[FileFacts], startup: dict[str, dict[str, str]
             c.via = f"it runs inside {_root(c.symbol)}(), which runs while the module loads: {how}"
             n += 1
     return n
+
+
+def _state_owners(f: FileFacts) -> set[str]:
+    return {sv.owner for sv in f.state if sv.owner}
+
+
+def process_wide_instances(files: list[FileFacts], res: Resolver) -> dict[str, dict[str, str]]:
+    """path -> {class: why one instance of it serves every request}: classes instantiated while a module loads
+    (`module.exports = new JobQueue()`, `export const store = new Store()`, in this file or imported), and
+    framework singletons (NestJS providers and controllers). Only classes that hold state are considered."""
+    by_path = {f.path: f for f in files if not f.error}
+    owners = {p: _state_owners(f) for p, f in by_path.items()}
+    out: dict[str, dict[str, str]] = {}
+    for path, f in sorted(by_path.items()):
+        if not owners[path]:
+            continue
+        starts = sorted((cd.line, cd.name) for cd in f.classes)
+        for c in f.calls:
+            if c.qname not in DI_SINGLETONS:
+                continue
+            # the class the decorator stands on: its own frame, or the next class a few lines below
+            cls = c.symbol if c.symbol in owners[path] else next(
+                (name for line, name in starts if c.line <= line <= c.line + 12), "")
+            if cls in owners[path]:
+                deco = c.qname.rsplit(".", 1)[-1]
+                out.setdefault(path, {}).setdefault(
+                    cls, f"{cls} is a NestJS @{deco}: the framework creates one instance for the application "
+                         f"({path}:{c.line})")
+    for path, f in sorted(by_path.items()):
+        for inv in f.invokes:
+            if inv.caller:
+                continue
+            hit = _resolve(res, by_path, owners, path, inv.callee)
+            if hit is None or hit[1] in out.get(hit[0], {}):
+                continue
+            out.setdefault(hit[0], {})[hit[1]] = (f"one {hit[1]} is created while {path} loads (line {inv.line}) "
+                                                  "and serves every request")
+    return out
+
+
+def mark_process_state(files: list[FileFacts], instances: dict[str, dict[str, str]]) -> None:
+    """Instance fields of process-wide objects are process state: `StateVar.lifetime` says why."""
+    for f in files:
+        owned = instances.get(f.path)
+        if not owned:
+            continue
+        for sv in f.state:
+            if sv.owner and sv.owner in owned:
+                sv.lifetime = owned[sv.owner]

@@ -157,3 +157,38 @@ def test_work_reached_from_top_level_across_files_runs_at_start_up(tmp_path: Pat
     pool = [f for f in res.findings if f.path == "src/db.js" and f.rule_id == "db-connect-at-load"]
     assert [f.line for f in pool] == [6], [(f.line, f.rule_id) for f in res.findings if f.path == "src/db.js"]
     assert "openPool()" in pool[0].message and "connectDB()" in pool[0].message and "src/server.js" in pool[0].message
+
+
+def test_instance_state_of_process_wide_objects(tmp_path: Path) -> None:
+    """`this.jobs = new Map()` in a class exported as one instance (or a NestJS provider) is state shared by all
+    requests; the same field in a class made per request is not."""
+    files = {
+        "src/queue.js": ("class JobQueue {\n"
+                         "  constructor() {\n"
+                         "    this.jobs = new Map();\n"
+                         "  }\n"
+                         "  add(job) {\n"
+                         "    this.jobs.set(job.id, job);\n"
+                         "  }\n"
+                         "}\n"
+                         "module.exports = new JobQueue();\n"),
+        "src/request.js": ("export class Batch {\n"
+                           "  items = [];\n"
+                           "  push(x) { this.items.push(x); }\n"
+                           "}\n"
+                           "export function handle(req) { const b = new Batch(); b.push(req.body); return b; }\n"),
+        "src/limits.service.ts": ("import { Injectable } from '@nestjs/common';\n"
+                                  "@Injectable()\n"
+                                  "export class LimitsService {\n"
+                                  "  private readonly hits = new Map<string, number>();\n"
+                                  "  hit(ip: string) { this.hits.set(ip, (this.hits.get(ip) ?? 0) + 1); }\n"
+                                  "}\n"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    res = scan(tmp_path, ScanOptions(jobs=1, use_cache=False))
+    state = {(f.path, f.line): f for f in res.findings if f.rule_id == "module-state-shared"}
+    assert set(state) == {("src/queue.js", 3), ("src/limits.service.ts", 4)}, set(state)
+    assert "created while src/queue.js loads" in state[("src/queue.js", 3)].message
+    assert "NestJS @Injectable" in state[("src/limits.service.ts", 4)].message

@@ -83,6 +83,8 @@ class StateVar:
     snippet: str
     ctor: str = ""              # qualified constructor when created with `new X()` / `X()`
     writes: list[int] = field(default_factory=list)   # lines inside functions that mutate it
+    owner: str = ""             # the class whose instances hold it (`this.jobs = new Map()`), '' at module level
+    lifetime: str = ""          # for an instance field: why that instance lives for the process (lifetime.py)
 
 
 @dataclass

@@ -16,7 +16,7 @@ import tree_sitter_typescript as tsts
 
 from .relevance import Keep, keeper, node_builtins
 from .scopes import ExtractorBase
-from .facts import Arg, Call, FileFacts, Import, StateVar, normalise_module
+from .facts import Arg, Call, ClassDef, FileFacts, Import, StateVar, normalise_module
 
 FUNCTION_TYPES = {
     "function_declaration", "function_expression", "function", "arrow_function", "method_definition",
@@ -72,6 +72,9 @@ def _query(dialect: str) -> ts.Query:
     fns = " ".join(f"({t})" for t in sorted(FUNCTION_TYPES) if lang.id_for_node_kind(t, True))
     classes = " ".join(f"({t})" for t in sorted(CLASS_TYPES) if lang.id_for_node_kind(t, True))
     containers = f"[{fns}] @fn\n[{classes}] @cls\n(if_statement) @if\n(ternary_expression) @tern\n(try_statement) @try\n"
+    fields = " ".join(f"({t})" for t in ("field_definition", "public_field_definition") if lang.id_for_node_kind(t, True))
+    if fields:
+        containers += f"[{fields}] @field\n"
     return ts.Query(lang, QUERY_COMMON + containers)
 
 
@@ -171,6 +174,16 @@ class _Extractor(ExtractorBase):
             self.push_frame(node, True, nm.text.decode("utf-8", "replace") if nm is not None else "<anonymous>")
         elif cap == "cls":
             nm = node.child_by_field_name("name")
+            if nm is not None and self.recording:
+                bases = []
+                for ch in node.named_children:
+                    if ch.type == "class_heritage":
+                        for b in ch.named_children:
+                            target = b.named_children[0] if b.type == "extends_clause" and b.named_children else b
+                            q = self.resolve(target) if target.type in ("identifier", "member_expression") else None
+                            if q:
+                                bases.append(q)
+                self.facts.classes.append(ClassDef(nm.text.decode("utf-8", "replace"), node.start_point[0] + 1, bases))
             self.push_frame(node, False, nm.text.decode("utf-8", "replace") if nm is not None else "<class>")
         elif not self.recording:
             return   # guards only matter to the facts pass
@@ -496,6 +509,60 @@ class _Extractor(ExtractorBase):
     def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
         self.record_write(ident, node)
 
+    def current_class(self) -> str:
+        """The class whose body the node being handled is in ('' outside classes)."""
+        for fr in reversed(self.frames):
+            if fr.node.type in CLASS_TYPES:
+                return fr.symbol.rsplit(".", 1)[-1]
+        return ""
+
+    def container_kind(self, value: ts.Node) -> tuple[str | None, str]:
+        """(kind, constructor) of a value that creates a mutable container: `new Map()`, `{}`, `[]`, a cache."""
+        t = value.type
+        if t == "object" and value.named_child_count == 0:
+            return "object", ""
+        if t == "array" and value.named_child_count == 0:
+            return "array", ""
+        if t == "new_expression":
+            q = self.resolve(value.child_by_field_name("constructor")) or ""
+            return STATE_CTORS.get(q), q
+        if t == "number":
+            return "counter", ""
+        return None, ""
+
+    def record_instance_state(self, cls: str, prop: str, value: ts.Node, node: ts.Node) -> None:
+        """An instance field that holds a container (`this.jobs = new Map()`, `private cache = new Map()`)."""
+        kind, ctor = self.container_kind(value)
+        name = f"{cls}.{prop}"
+        if kind is None or name in self.state_names:
+            return
+        row = node.start_point[0]
+        sv = StateVar(name, kind, row + 1, node.start_point[1] + 1, self.line_text(row), ctor, owner=cls)
+        self.facts.state.append(sv)
+        self.state_names[name] = sv
+
+    def on_field(self, node: ts.Node) -> None:
+        cls = self.current_class()
+        prop = node.child_by_field_name("property") or node.child_by_field_name("name")
+        value = node.child_by_field_name("value")
+        if not cls or prop is None or value is None:
+            return
+        static = any(ch.type == "static" for ch in node.children)
+        self.record_instance_state(cls, prop.text.decode("utf-8", "replace"), value, node)
+        if static and f"{cls}.{prop.text.decode('utf-8', 'replace')}" in self.state_names:
+            self.state_names[f"{cls}.{prop.text.decode('utf-8', 'replace')}"].owner = ""   # a static: module state
+
+    def this_member(self, target: ts.Node | None) -> str:
+        """`Class.prop` for a `this.prop` (or `this.prop[...]`, `this.prop.x`) target inside a class, else ''."""
+        while target is not None and target.type in ("subscript_expression", "member_expression"):
+            obj = target.child_by_field_name("object")
+            if obj is not None and obj.type == "this":
+                prop = target.child_by_field_name("property")
+                cls = self.current_class()
+                return f"{cls}.{prop.text.decode('utf-8', 'replace')}" if prop is not None and cls else ""
+            target = obj
+        return ""
+
     def on_this_assign(self, node: ts.Node) -> None:
         left = node.child_by_field_name("left")
         right = node.child_by_field_name("right")
@@ -526,6 +593,16 @@ class _Extractor(ExtractorBase):
             target = node.named_children[0] if node.named_children else None
         else:
             target = node.child_by_field_name("left")
+        member = self.this_member(target)
+        if member:
+            if t == "assignment_expression" and target is not None and target.type == "member_expression" \
+                    and self.fns and self.fns[-1].symbol.endswith(".constructor"):
+                right = node.child_by_field_name("right")
+                if right is not None:
+                    cls, _, prop = member.partition(".")
+                    self.record_instance_state(cls, prop, right, node)
+            elif member in self.state_names:
+                self.record_write_name(member, node)
         while target is not None and target.type in ("subscript_expression", "member_expression"):
             target = target.child_by_field_name("object")
         self.note_write(target, node)
@@ -587,6 +664,10 @@ class _Extractor(ExtractorBase):
             obj = fn.child_by_field_name("object")
             if obj is not None and obj.type == "identifier":
                 self.note_write(obj, node)
+            elif obj is not None and obj.type == "member_expression":
+                member = self.this_member(obj)
+                if member in self.state_names:
+                    self.record_write_name(member, node)
         if q.startswith("Object.assign") and args_node is not None and args_node.named_children:
             self.note_write(args_node.named_children[0], node)
 
@@ -595,6 +676,8 @@ class _Extractor(ExtractorBase):
         q = self.resolve(ctor)
         if q is None:
             return
+        if ctor is not None and (ctor.type == "identifier" or q.startswith((".", "/"))):
+            self.note_invoke(node, q)
         args_node = node.child_by_field_name("arguments")
         if self.keep is not None and not self.keep(q) and not self.mentions_env(args_node):
             self.skip_call(node, q, self.linkable(q))
@@ -698,7 +781,7 @@ class _Extractor(ExtractorBase):
         }, {
             "import": self.on_import, "reexport": self.on_reexport, "call": self.on_call, "new": self.on_new,
             "loop": self.on_loop, "massign": self.on_massign, "comment": self.on_comment,
-            "penv": self.on_process_env, "export": self.on_export,
+            "penv": self.on_process_env, "export": self.on_export, "field": self.on_field,
         })
 
 

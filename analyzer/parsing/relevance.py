@@ -41,6 +41,9 @@ CONSUMER_CALLS: tuple[str, ...] = (
     "node-cron.schedule", "node-cron.default.schedule", "cron.CronJob", "cron.job", "cron.CronJob.from",
     "croner.Cron", "croner", "croner.default", "node-schedule.scheduleJob", "node-schedule.default.scheduleJob",
     "*@nestjs/schedule.Cron", "setInterval", "timers.setInterval",
+    # lifetime.process_wide_instances: framework singletons (one instance per application)
+    "@nestjs/common.Injectable", "@nestjs/common.Controller", "@nestjs/bull.Processor", "@nestjs/bullmq.Processor",
+    "@nestjs/websockets.WebSocketGateway", "@nestjs/graphql.Resolver", "@nestjs/microservices.Controller",
     # (fix.runner's FastAPI / Starlette apps and node-cron jobs are among the names above)
 )
 

@@ -36,12 +36,20 @@ class ModuleState:
         for sv in facts.state:
             if not sv.writes or _is_cache(sv):
                 continue
+            if sv.owner and not sv.lifetime:
+                continue      # a field of instances made per request (or not known to live for the process)
             role = next((label for rx, label in ROLE_HINTS if rx.search(sv.name)), "shared state")
             what = {"counter": "counter", "map": "Map", "set": "Set", "object": "object", "array": "array",
                     "dict": "dict", "list": "list"}.get(sv.kind, sv.kind)
-            msg = (f"Module-level {what} `{sv.name}` is written from functions (line {_lines(sv.writes)}) and used "
-                   f"as {role}; each Worker isolate has its own copy, isolates run in parallel and are evicted at any "
-                   "time, so the data is neither shared between requests nor kept.")
+            if sv.owner:
+                msg = (f"{what.capitalize()} `{sv.name}` lives for the process: {sv.lifetime}; it is written by its "
+                       f"methods (line {_lines(sv.writes)}) and used as {role}. On Workers each isolate has its own "
+                       "copy, isolates run in parallel and are evicted at any time, so the data is neither shared "
+                       "between requests nor kept.")
+            else:
+                msg = (f"Module-level {what} `{sv.name}` is written from functions (line {_lines(sv.writes)}) and "
+                       f"used as {role}; each Worker isolate has its own copy, isolates run in parallel and are "
+                       "evicted at any time, so the data is neither shared between requests nor kept.")
             hits.append(Hit(sv.line, sv.column, sv.line, sv.snippet, message=msg))
         return hits
 
@@ -50,7 +58,7 @@ class ModuleCache:
     def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
         hits = []
         for sv in facts.state:
-            if not _is_cache(sv):
+            if not _is_cache(sv) or (sv.owner and not sv.lifetime):
                 continue
             msg = (f"Module-level cache `{sv.name}`: on Workers it is a per-isolate cache (each isolate starts empty "
                    "and may be evicted), which is fine for a cache but gives a lower hit rate than one process.")
