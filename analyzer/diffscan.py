@@ -173,14 +173,25 @@ def compare_dependencies(head: list[Dependency], base: list[Dependency], tree: B
     return added, changed, removed
 
 
-def apply_diff(result, options, tree: BaseTree) -> None:
-    """Scan the base, compare, and narrow `result.findings` to the new ones; the rest goes to extras['diff']."""
+def apply_diff(result, options, tree: BaseTree, started: float | None = None) -> None:
+    """Scan the base, compare, and narrow `result.findings` to the new ones; the rest goes to extras['diff'].
+    With `options.max_seconds`, the whole run (head scan from STARTED, base extraction, base scan, line diffs)
+    shares that bound; what it cuts makes the result `partial`."""
+    import time
     from .engine import scan
+    from .model import ScanError
+    base_options = dataclasses.replace(options, progress=None)
+    if options.max_seconds:
+        t0 = started if started is not None else time.monotonic()
+        tree.deadline = t0 + options.max_seconds
     with tree:
-        base = scan(tree.folder, dataclasses.replace(options, progress=None))
+        if tree.deadline is not None:
+            base_options.max_seconds = max(0.1, tree.deadline - time.monotonic())
+        base = scan(tree.folder, base_options)
         head_files = sorted({f.path for f in result.files} | {d.manifest for d in result.dependencies}
                             | {f.path for f in result.findings})
         cmp = compare(result.findings, base.findings, tree, result.dependencies, base.dependencies, head_files)
+    cut = tree.cut or bool(base.summary.get("partial"))
     new_json = []
     for f, why, was in cmp.new:
         d = f.to_json()
@@ -212,6 +223,14 @@ def apply_diff(result, options, tree: BaseTree) -> None:
         "dependencies_changed": cmp.dependencies_changed,
         "dependencies_removed": cmp.dependencies_removed,
     }
+    if cut:
+        result.extras["diff"]["partial"] = True
+        result.errors.append(ScanError(".", f"the comparison with the base {tree.commit[:12]} is incomplete: the "
+                                            f"scan reached its time limit ({options.max_seconds:g} s, "
+                                            "--max-seconds); findings may be reported as new that are not"))
+        result.errors.sort(key=lambda e: (e.path, e.message))
     result.findings = [f for f, _w, _x in cmp.new]
     recount(result)
+    if cut:
+        result.summary["partial"] = True
 

@@ -169,6 +169,9 @@ def _render(doc: dict[str, Any], links: Links | None, max_rows: int, max_details
     if hidden:
         meta.append(f"{hidden} hidden by the baseline")
     out += ["<sub>" + " · ".join(meta) + "</sub>", ""]
+    if (doc.get("summary") or {}).get("partial"):
+        out += ["> [!WARNING]", "> Partial result: the run reached its time limit (`--max-seconds`), so some "
+                "files were not scanned or compared; findings listed as new may not be.", ""]
 
     if shown:
         out += [f"**New in this PR ({len(shown)})**", "", "| | rule | where | problem |", "|---|---|---|---|"]
