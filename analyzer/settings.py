@@ -128,7 +128,7 @@ def read_wrangler(root: Path, errors: list[ScanError], subdir: str = "") -> Wran
         if not p.is_file():
             continue
         try:
-            text = p.read_text(encoding="utf-8")
+            text = p.read_text(encoding="utf-8-sig")     # a byte-order mark is not part of the config
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(ScanError(name, f"cannot read wrangler config: {exc}"))
             return None
