@@ -77,11 +77,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
-    """Run `git -C cwd <safe config> args...` and return stdout. Raises GitError with git's own first line."""
+def git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True,
+        env: dict[str, str] | None = None) -> bytes:
+    """Run `git -C cwd <safe config> args...` and return stdout. Raises GitError with git's own first line.
+    ENV: extra variables (added to the cleaned environment)."""
     cmd = ["git", "-C", str(cwd), *_SAFE_CONFIG, *args]
     try:
-        proc = subprocess.run(cmd, input=input, capture_output=True, env=_env(), timeout=600)
+        proc = subprocess.run(cmd, input=input, capture_output=True, env={**_env(), **(env or {})}, timeout=600)
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH); --diff-base needs it") from None
     except subprocess.TimeoutExpired:
@@ -91,6 +93,41 @@ def git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True) -
         first = next((m for m in msg if m.startswith(("fatal:", "error:"))), msg[0] if msg else "")
         raise GitError(f"git {args[0]} failed: {first or f'exit status {proc.returncode}'}")
     return proc.stdout
+
+
+def no_filters_env(cwd: Path) -> dict[str, str]:
+    """Config (as GIT_CONFIG_COUNT/KEY/VALUE variables: names are taken verbatim) that switches off every filter
+    driver the repository's, the user's or the system's config defines, so a git command that reads the work
+    tree (status) runs no clean or process filter. Reading config runs nothing."""
+    out = git(cwd, "config", "--null", "--name-only", "--get-regexp", r"^filter\.", check=False)
+    names = set()
+    for raw in out.split(b"\x00"):
+        key = raw.decode("utf-8", "surrogateescape")
+        if key.lower().startswith("filter.") and key.count(".") >= 2:
+            names.add(key[len("filter."):key.rindex(".")])
+    env: dict[str, str] = {}
+    n = 0
+    for name in sorted(names):
+        for var, value in (("clean", ""), ("smudge", ""), ("process", ""), ("required", "false")):
+            env[f"GIT_CONFIG_KEY_{n}"] = f"filter.{name}.{var}"
+            env[f"GIT_CONFIG_VALUE_{n}"] = value
+            n += 1
+    if n:
+        env["GIT_CONFIG_COUNT"] = str(n)
+    return env
+
+
+def worktree_changes(path: Path) -> str | None:
+    """`git status --porcelain` of the work tree holding PATH, run with the hardening above plus no filters
+    (`no_filters_env`) and without entering submodules; None when PATH is not in a git work tree or git is
+    missing."""
+    try:
+        out = git(path, "rev-parse", "--is-inside-work-tree", check=False)
+        if out.strip() != b"true":
+            return None
+        return _text(git(path, "status", "--porcelain", "--ignore-submodules=all", env=no_filters_env(path)))
+    except GitError:
+        return None
 
 
 def _text(b: bytes) -> str:

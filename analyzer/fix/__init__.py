@@ -13,7 +13,7 @@ import importlib
 from typing import Any
 
 _WHERE = {"FIXES": "runner", "FixOptions": "runner", "FixPlan": "runner", "plan_fixes": "runner",
-          "FixReport": "model", "Workspace": "model",
+          "require_clean_worktree": "runner", "FixReport": "model", "Workspace": "model", "FixWriteError": "model",
           "fixable_by_setting": "settings_fix", "plan_setting_changes": "settings_fix"}
 
 __all__ = sorted(_WHERE)
