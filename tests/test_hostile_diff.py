@@ -3,6 +3,7 @@ by the diff stage (`partial: true` when it cuts), a base extraction bounded in f
 and leaves no temporary folder behind, not even after SIGTERM."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -230,3 +231,156 @@ def test_sigterm_removes_the_base_folder(tmp_path):
     assert rc == 128 + signal.SIGTERM
     assert _base_folders(tmp) == []
     assert b"Traceback" not in proc.stderr.read()
+
+
+# ------------------------------------------------------------------------------------------------ pairing
+
+# The pairing of head and base findings as it was before it was indexed (quadratic in a group's size): the
+# reference the indexed diffscan.compare must agree with exactly.
+from cfcompat.analyzer.diffscan import Comparison, compare, compare_dependencies, norm_snippet  # noqa: E402
+from cfcompat.analyzer.model import Dependency, Finding, SEVERITY_RANK  # noqa: E402
+
+
+def reference_compare(head_findings: list[Finding], base_findings: list[Finding], tree: BaseTree,
+            head_deps: list[Dependency], base_deps: list[Dependency], head_files: list[str]) -> Comparison:
+    manifests = {d.manifest for d in head_deps} | {tree.head_path(d.manifest) for d in base_deps}
+
+    def hkey(f: Finding, path: str) -> tuple[str, str, str]:
+        return (f.rule_id, path, norm_snippet(f.snippet))
+
+    groups: dict[tuple[str, str, str], tuple[list[Finding], list[Finding]]] = {}
+    for f in head_findings:
+        groups.setdefault(hkey(f, f.path), ([], []))[0].append(f)
+    for b in base_findings:
+        groups.setdefault(hkey(b, tree.head_path(b.path)), ([], []))[1].append(b)
+
+    def fp_of_base(b: Finding) -> str:
+        return renamed_fp.get(id(b), b.fingerprint)
+
+    # fingerprints of base findings as they would read at the head path (a rename changes the path part)
+    renamed_fp: dict[int, str] = {}
+    if tree.renames:
+        from cfcompat.analyzer.engine import finalize
+        moved_copies = []
+        originals = []
+        for b in base_findings:
+            if b.path in tree.renames:
+                c = dataclasses.replace(b, path=tree.renames[b.path])
+                moved_copies.append(c)
+                originals.append(b)
+        index = {id(c): o for c, o in zip(moved_copies, originals)}
+        finalize(moved_copies)
+        for c in moved_copies:
+            renamed_fp[id(index[id(c)])] = c.fingerprint
+
+    new: list[tuple[Finding, str, str]] = []
+    pairs: list[tuple[Finding, Finding]] = []
+    fixed: list[Finding] = []
+    for (_rule, path, _snip), (hs, bs) in groups.items():
+        left = list(bs)
+        unchanged = [h for h in hs if not tree.is_changed(path, h.line)]
+        changed = [h for h in hs if tree.is_changed(path, h.line)]
+        rest: list[Finding] = []
+        for batch in (unchanged, changed):
+            pending = []
+            for h in batch:       # exact fingerprint first
+                m = next((b for b in left if fp_of_base(b) == h.fingerprint), None)
+                if m is not None:
+                    left.remove(m)
+                    pairs.append((h, m))
+                else:
+                    pending.append(h)
+            for h in pending:     # then same symbol, then any
+                m = next((b for b in left if b.symbol == h.symbol), None) or (left[0] if left else None)
+                if m is not None:
+                    left.remove(m)
+                    pairs.append((h, m))
+                else:
+                    rest.append(h)
+        new += [(h, "added", "") for h in rest]
+        fixed += left
+
+    # code moved between files
+    moved = 0
+    for item in list(new):
+        h = item[0]
+        if h.path in manifests:
+            continue
+        m = next((b for b in fixed if b.rule_id == h.rule_id and b.symbol == h.symbol
+                  and norm_snippet(b.snippet) == norm_snippet(h.snippet) and tree.head_path(b.path) not in manifests
+                  and SEVERITY_RANK[h.severity] <= SEVERITY_RANK[b.severity]), None)
+        if m is not None:
+            fixed.remove(m)
+            new.remove(item)
+            moved += 1
+
+    # a dependency whose version changed: reported (new), not fixed
+    for i, (h, _why, _was) in enumerate(new):
+        if h.path not in manifests or not h.symbol:
+            continue
+        m = next((b for b in fixed if b.rule_id == h.rule_id and b.symbol == h.symbol
+                  and tree.head_path(b.path) == h.path), None)
+        if m is not None:
+            fixed.remove(m)
+            new[i] = (h, "dependency-changed", m.severity)
+
+    for h, b in pairs:
+        if SEVERITY_RANK[h.severity] > SEVERITY_RANK[b.severity]:
+            new.append((h, "severity-rose", b.severity))
+
+    new.sort(key=lambda t: t[0].sort_key())
+    fixed.sort(key=lambda f: f.sort_key())
+    added, changed_deps, removed = compare_dependencies(head_deps, base_deps, tree)
+    return Comparison(new=new, fixed=fixed, moved=moved, changed_files=tree.changed_files(head_files),
+                      dependencies_added=added, dependencies_changed=changed_deps, dependencies_removed=removed)
+
+
+class _Tree:
+    def __init__(self, renames: dict[str, str], changed: dict[str, set[int]]) -> None:
+        self.renames = renames
+        self._changed = changed
+
+    def head_path(self, p: str) -> str:
+        return self.renames.get(p, p)
+
+    def is_changed(self, path: str, line: int) -> bool:
+        return line in self._changed.get(path, set())
+
+    def changed_files(self, files: list[str]) -> list[str]:
+        return sorted(p for p in files if self._changed.get(p))
+
+
+def _finding(rnd: random.Random, n: int) -> Finding:
+    path = rnd.choice(["src/a.js", "src/b.js", "package.json", "old/a.js"])
+    return Finding(rule_id=rnd.choice(["r1", "r2"]), category="filesystem",
+                   severity=rnd.choice(["blocker", "warning", "info"]), path=path, line=rnd.randint(1, 12),
+                   column=1, end_line=1, message="m", snippet=rnd.choice(["f(x)", "f( x )", "g()"]), context="runtime",
+                   remediation="r", fingerprint=f"fp{rnd.randint(0, 6)}", symbol=rnd.choice(["", "main", "dep-x"]))
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_indexed_pairing_agrees_with_the_reference(seed: int):
+    rnd = random.Random(seed)
+    head = [_finding(rnd, i) for i in range(rnd.randint(0, 40))]
+    base = [_finding(rnd, i) for i in range(rnd.randint(0, 40))]
+    tree = _Tree({"old/a.js": "src/a.js"} if seed % 3 == 0 else {},
+                 {"src/a.js": {rnd.randint(1, 12) for _ in range(4)}, "package.json": {2, 3}})
+    deps = [Dependency("npm", "x", "1", "package.json", 2)] if seed % 2 else []
+    ref = reference_compare(head, base, tree, deps, deps, ["src/a.js", "src/b.js", "package.json"])
+    got = compare(head, base, tree, deps, deps, ["src/a.js", "src/b.js", "package.json"])
+    assert [(id(f), why, was) for f, why, was in got.new] == [(id(f), why, was) for f, why, was in ref.new]
+    assert [id(f) for f in got.fixed] == [id(f) for f in ref.fixed]
+    assert got.moved == ref.moved
+
+
+def test_pairing_many_identical_findings_is_fast():
+    rnd = random.Random(1)
+    head = [Finding("r1", "filesystem", "blocker", "src/a.js", i + 2, 1, i + 2, "m", "f(x)", "runtime", "r",
+                    fingerprint=f"h{i}", symbol="") for i in range(20_000)]
+    base = [Finding("r1", "filesystem", "warning", "src/a.js", i + 1, 1, i + 1, "m", "f(x)", "runtime", "r",
+                    fingerprint=f"b{i}", symbol="s") for i in range(20_000)]
+    rnd.shuffle(base)
+    t0 = time.monotonic()
+    got = compare(head, base, _Tree({}, {"src/a.js": set(range(1, 20_002, 2))}), [], [], ["src/a.js"])
+    assert time.monotonic() - t0 < 5
+    assert len(got.new) == 20_000 and got.fixed == []        # every head finding paired; severity rose
