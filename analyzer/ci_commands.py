@@ -32,11 +32,13 @@ def _usage(msg: str) -> Exception:
 class CIState:
     tree: Any = None          # gitdiff.BaseTree
     baseline: Any = None      # baseline.Baseline
+    started: float = 0.0      # time.monotonic() before the head scan: --max-seconds bounds the whole run
 
 
 def prepare(path: Path, diff_base: str | None, baseline_file: Path | None) -> CIState:
     """Check --diff-base and --baseline before scanning (usage errors exit 2 before any work)."""
-    state = CIState()
+    import time
+    state = CIState(started=time.monotonic())
     if baseline_file is not None:
         from .baseline import BaselineError, load
         try:
@@ -58,7 +60,7 @@ def apply(result, options, state: CIState) -> None:
         from .diffscan import apply_diff
         from .gitdiff import GitError
         try:
-            apply_diff(result, options, state.tree)
+            apply_diff(result, options, state.tree, state.started)
         except GitError as exc:
             raise _usage(str(exc)) from None
     if state.baseline is not None:
@@ -149,10 +151,13 @@ def _origin_repository(tree, server: str) -> str | None:
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Exit 1 when the change adds a finding at or above this severity (default: never, or the "
                    "config file); the comment is still printed and posted.")
+@click.option("--max-seconds", type=click.FloatRange(min=0.1), default=None,
+              help="Stop after this many seconds (both scans, the base extraction and the line diffs); the "
+                   "comment then says it is partial.")
 @_common
 def pr_comment_cmd(path: Path, diff_base: str, post: bool, pr_number: int | None, baseline_file: Path | None,
                    fail_on: str | None, target, compat_date, compat_flags, plan, include_tests, config_file,
-                   no_cache, jobs) -> None:
+                   no_cache, jobs, max_seconds: float | None = None) -> None:
     """The pull-request comment (GitHub markdown) for the change since REF; --post puts it on the PR."""
     from ..reports.json_report import document
     from ..reports.pr_comment import render
@@ -161,6 +166,7 @@ def pr_comment_cmd(path: Path, diff_base: str, post: bool, pr_number: int | None
 
     opts, config = _options(path, target, compat_date, compat_flags, plan, include_tests, config_file,
                             no_cache, jobs)
+    opts.max_seconds = max_seconds
     fail_on = fail_on or config.get("fail_on", "never")
     client = None
     if post:

@@ -253,21 +253,11 @@ def fix_cmd(path: Path, write: bool, only: tuple[str, ...], force: bool, include
     import json as _json
     import subprocess
 
-    from .fix import FixOptions, plan_fixes
+    from .fix import FixOptions, plan_fixes, require_clean_worktree
     if not path.is_dir():
         raise UsageFailure(f"{path}: no such folder")
     if write and not force:
-        try:
-            inside = subprocess.run(["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"],
-                                    capture_output=True, text=True, timeout=60)
-            if inside.returncode == 0 and inside.stdout.strip() == "true":
-                st = subprocess.run(["git", "-C", str(path), "status", "--porcelain"], capture_output=True,
-                                    text=True, timeout=60)
-                if st.stdout.strip():
-                    raise UsageFailure("the git work tree has uncommitted changes; commit or stash them first, "
-                                       "or pass --force")
-        except (OSError, subprocess.SubprocessError):
-            pass  # no git: nothing to protect
+        require_clean_worktree(path)    # hardened git (analyzer/gitdiff.py), no filters: nothing configured runs
     plan = plan_fixes(path, FixOptions(only=tuple(only), include_tests=include_tests))
     if fmt == "json":
         click.echo(_json.dumps(plan.to_json(), indent=2))

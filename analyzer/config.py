@@ -109,7 +109,7 @@ def load_config(root: Path, explicit: Path | None = None) -> tuple[dict[str, Any
     py = root / "pyproject.toml"
     if py.is_file():
         try:
-            data = tomllib.loads(py.read_text(encoding="utf-8"))
+            data = tomllib.loads(py.read_text(encoding="utf-8-sig"))
         except Exception:
             return {}, None   # a broken pyproject is reported by the manifest reader, not here
         section = (data.get("tool") or {}).get("cfcompat")
@@ -120,7 +120,7 @@ def load_config(root: Path, explicit: Path | None = None) -> tuple[dict[str, Any
 
 def _load(path: Path, tool_table: bool) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import deque
 from typing import Any
 
 from .gitdiff import BaseTree
@@ -87,56 +88,96 @@ def compare(head_findings: list[Finding], base_findings: list[Finding], tree: Ba
         for c in moved_copies:
             renamed_fp[id(index[id(c)])] = c.fingerprint
 
+    # Every "first X in the list that ..." below reads an index (ascending positions, dead ones skipped) instead
+    # of scanning the list, and removal marks a position dead: the same answers in near-linear time (a group of
+    # thousands of identical findings was quadratic).
     new: list[tuple[Finding, str, str]] = []
     pairs: list[tuple[Finding, Finding]] = []
     fixed: list[Finding] = []
     for (_rule, path, _snip), (hs, bs) in groups.items():
-        left = list(bs)
+        alive = [True] * len(bs)
+        by_fp: dict[str, deque[int]] = {}
+        by_sym: dict[str, deque[int]] = {}
+        for k, b in enumerate(bs):
+            by_fp.setdefault(fp_of_base(b), deque()).append(k)
+            by_sym.setdefault(b.symbol, deque()).append(k)
+        head = [0]
+
+        def first(q: deque[int] | None) -> int | None:
+            while q and not alive[q[0]]:
+                q.popleft()
+            return q[0] if q else None
+
+        def first_left() -> int | None:
+            while head[0] < len(bs) and not alive[head[0]]:
+                head[0] += 1
+            return head[0] if head[0] < len(bs) else None
+
         unchanged = [h for h in hs if not tree.is_changed(path, h.line)]
         changed = [h for h in hs if tree.is_changed(path, h.line)]
         rest: list[Finding] = []
         for batch in (unchanged, changed):
             pending = []
             for h in batch:       # exact fingerprint first
-                m = next((b for b in left if fp_of_base(b) == h.fingerprint), None)
-                if m is not None:
-                    left.remove(m)
-                    pairs.append((h, m))
+                k = first(by_fp.get(h.fingerprint))
+                if k is not None:
+                    alive[k] = False
+                    pairs.append((h, bs[k]))
                 else:
                     pending.append(h)
             for h in pending:     # then same symbol, then any
-                m = next((b for b in left if b.symbol == h.symbol), None) or (left[0] if left else None)
-                if m is not None:
-                    left.remove(m)
-                    pairs.append((h, m))
+                k = first(by_sym.get(h.symbol))
+                if k is None:
+                    k = first_left()
+                if k is not None:
+                    alive[k] = False
+                    pairs.append((h, bs[k]))
                 else:
                     rest.append(h)
         new += [(h, "added", "") for h in rest]
-        fixed += left
+        fixed += [b for k, b in enumerate(bs) if alive[k]]
 
-    # code moved between files
+    fixed_alive = [True] * len(fixed)
+    new_alive = [True] * len(new)
+
+    def first_fixed(q: deque[int] | None) -> int | None:
+        while q and not fixed_alive[q[0]]:
+            q.popleft()
+        return q[0] if q else None
+
+    # code moved between files: per (rule, symbol, snippet) and base severity, the fixed findings in list order
+    movable: dict[tuple[str, str, str], dict[int, deque[int]]] = {}
+    for k, b in enumerate(fixed):
+        if tree.head_path(b.path) not in manifests:
+            key = (b.rule_id, b.symbol, norm_snippet(b.snippet))
+            movable.setdefault(key, {}).setdefault(SEVERITY_RANK[b.severity], deque()).append(k)
     moved = 0
-    for item in list(new):
-        h = item[0]
+    for i, (h, _why, _was) in enumerate(new):
         if h.path in manifests:
             continue
-        m = next((b for b in fixed if b.rule_id == h.rule_id and b.symbol == h.symbol
-                  and norm_snippet(b.snippet) == norm_snippet(h.snippet) and tree.head_path(b.path) not in manifests
-                  and SEVERITY_RANK[h.severity] <= SEVERITY_RANK[b.severity]), None)
-        if m is not None:
-            fixed.remove(m)
-            new.remove(item)
+        by_rank = movable.get((h.rule_id, h.symbol, norm_snippet(h.snippet)))
+        if not by_rank:
+            continue
+        floor = SEVERITY_RANK[h.severity]
+        found = [k for rank, q in by_rank.items() if rank >= floor for k in [first_fixed(q)] if k is not None]
+        if found:
+            fixed_alive[min(found)] = False
+            new_alive[i] = False
             moved += 1
 
     # a dependency whose version changed: reported (new), not fixed
+    by_dep: dict[tuple[str, str, str], deque[int]] = {}
+    for k, b in enumerate(fixed):
+        by_dep.setdefault((b.rule_id, b.symbol, tree.head_path(b.path)), deque()).append(k)
     for i, (h, _why, _was) in enumerate(new):
-        if h.path not in manifests or not h.symbol:
+        if not new_alive[i] or h.path not in manifests or not h.symbol:
             continue
-        m = next((b for b in fixed if b.rule_id == h.rule_id and b.symbol == h.symbol
-                  and tree.head_path(b.path) == h.path), None)
-        if m is not None:
-            fixed.remove(m)
-            new[i] = (h, "dependency-changed", m.severity)
+        k = first_fixed(by_dep.get((h.rule_id, h.symbol, h.path)))
+        if k is not None:
+            fixed_alive[k] = False
+            new[i] = (h, "dependency-changed", fixed[k].severity)
+    new = [t for i, t in enumerate(new) if new_alive[i]]
+    fixed = [b for k, b in enumerate(fixed) if fixed_alive[k]]
 
     for h, b in pairs:
         if SEVERITY_RANK[h.severity] > SEVERITY_RANK[b.severity]:
@@ -172,14 +213,25 @@ def compare_dependencies(head: list[Dependency], base: list[Dependency], tree: B
     return added, changed, removed
 
 
-def apply_diff(result, options, tree: BaseTree) -> None:
-    """Scan the base, compare, and narrow `result.findings` to the new ones; the rest goes to `result.diff`."""
+def apply_diff(result, options, tree: BaseTree, started: float | None = None) -> None:
+    """Scan the base, compare, and narrow `result.findings` to the new ones; the rest goes to `result.diff`.
+    With `options.max_seconds`, the whole run (head scan from STARTED, base extraction, base scan, line diffs)
+    shares that bound; what it cuts makes the result `partial`."""
+    import time
     from .engine import scan
+    from .model import ScanError
+    base_options = dataclasses.replace(options, progress=None)
+    if options.max_seconds:
+        t0 = started if started is not None else time.monotonic()
+        tree.deadline = t0 + options.max_seconds
     with tree:
-        base = scan(tree.folder, dataclasses.replace(options, progress=None))
+        if tree.deadline is not None:
+            base_options.max_seconds = max(0.1, tree.deadline - time.monotonic())
+        base = scan(tree.folder, base_options)
         head_files = sorted({f.path for f in result.files} | {d.manifest for d in result.dependencies}
                             | {f.path for f in result.findings})
         cmp = compare(result.findings, base.findings, tree, result.dependencies, base.dependencies, head_files)
+    cut = tree.cut or bool(base.summary.get("partial"))
     new_json = []
     for f, why, was in cmp.new:
         d = f.to_json()
@@ -211,6 +263,14 @@ def apply_diff(result, options, tree: BaseTree) -> None:
         "dependencies_changed": cmp.dependencies_changed,
         "dependencies_removed": cmp.dependencies_removed,
     }
+    if cut:
+        result.diff["partial"] = True
+        result.errors.append(ScanError(".", f"the comparison with the base {tree.commit[:12]} is incomplete: the "
+                                            f"scan reached its time limit ({options.max_seconds:g} s, "
+                                            "--max-seconds); findings may be reported as new that are not"))
+        result.errors.sort(key=lambda e: (e.path, e.message))
     result.findings = [f for f, _w, _x in cmp.new]
     recount(result)
+    if cut:
+        result.summary["partial"] = True
 

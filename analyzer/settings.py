@@ -6,6 +6,7 @@ resolved `Settings` records where each value came from, so the report can say wh
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -121,15 +122,21 @@ def _line_index(text: str, key: str) -> int:
     return text.count("\n", 0, m.start()) + 1 if m else 1
 
 
+def _inside(root: Path, p: Path) -> bool:
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(p)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
 def read_wrangler(root: Path, errors: list[ScanError], subdir: str = "") -> WranglerConfig | None:
     """The wrangler config in `subdir` of the scanned folder (jsonc, json, then toml)."""
     for base in WRANGLER_NAMES:
         name = f"{subdir}/{base}" if subdir else base
         p = root / name
-        if not p.is_file():
-            continue
+        if not p.is_file() or not _inside(root, p):
+            continue     # a link out of the scanned folder is not followed (discovery lists it in errors)
         try:
-            text = p.read_text(encoding="utf-8")
+            text = p.read_text(encoding="utf-8-sig")     # a byte-order mark is not part of the config
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(ScanError(name, f"cannot read wrangler config: {exc}"))
             return None

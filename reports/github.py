@@ -2,18 +2,22 @@
 
 `::error file=src/db.js,line=11,endLine=13,col=12,title=sqlite-local-file (filesystem)::message`
 (blocker -> error, warning -> warning). Data is escaped as the runner expects (% -> %25, CR -> %0D, LF -> %0A),
-properties also escape ':' -> %3A and ',' -> %2C. Info findings are not annotated (GitHub shows at most 10 errors
+properties also escape ':' -> %3A and ',' -> %2C; other control characters and escape sequences (which the log
+would act on) are shown as `\\x1b`-style escapes first. So every line is a command cfcompat wrote: data never
+starts a line. Info findings are not annotated (GitHub shows at most 10 errors
 and 10 warnings per step); one `::notice::` line counts them. Files that could not be analysed are warnings.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from .escape import printable
+
 LEVELS = {"blocker": "error", "warning": "warning"}
 
 
 def escape_data(text: str) -> str:
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text, keep_breaks=True).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

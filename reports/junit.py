@@ -9,18 +9,25 @@ get one passing testcase each, so a clean scan still reports tests. Deterministi
 """
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Any
 
 from ..analyzer.model import CATEGORIES, SEVERITY_RANK, fails as fails_run
+from .escape import printable
 
 CORE = ("filesystem", "native-module", "model-loading", "long-running")
 
 
-def _clean(text: str) -> str:
-    """XML 1.0 cannot hold most control characters, even escaped."""
-    return "".join(ch for ch in str(text) if ch in "\t\n\r" or ord(ch) >= 0x20 and ord(ch) not in (0xFFFE, 0xFFFF))
+_NOT_XML = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(text: str, keep_breaks: bool = True) -> str:
+    """XML 1.0 cannot hold most control characters, even escaped, nor lone surrogates (a file name that is not
+    UTF-8) or U+FFFE/U+FFFF: they are shown as `\\x1b`-style escapes (line breaks too in attributes such as a
+    file name)."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", printable(text, keep_breaks=keep_breaks))
 
 
 def render(result, fail_on: str = "never", **_: Any) -> str:
@@ -44,7 +51,8 @@ def render(result, fail_on: str = "never", **_: Any) -> str:
             n = 1
         for (path, rule_id), fs in sorted(groups.get(cat, {}).items()):
             fs.sort(key=lambda f: f.line)
-            tc = ET.SubElement(suite, "testcase", classname=path, name=rule_id, file=path, line=str(fs[0].line))
+            tc = ET.SubElement(suite, "testcase", classname=_clean(path, False), name=rule_id, file=_clean(path, False),
+                               line=str(fs[0].line))
             n += 1
             failing = [f for f in fs if fails_run(SEVERITY_RANK[f.severity], fail_on)]
             body = "\n".join(_clean(f"{f.path}:{f.line}:{f.column} {f.severity} {f.rule_id}: {f.message}\n"
@@ -67,7 +75,8 @@ def render(result, fail_on: str = "never", **_: Any) -> str:
         suite = ET.SubElement(root, "testsuite", name="cfcompat.errors", tests="0", failures="0", errors="0",
                               skipped="0")
         for e in result.errors:
-            tc = ET.SubElement(suite, "testcase", classname=e.path, name="analysed", file=e.path)
+            tc = ET.SubElement(suite, "testcase", classname=_clean(e.path, False), name="analysed",
+                               file=_clean(e.path, False))
             sk = ET.SubElement(tc, "skipped", message=_clean(e.message))
             sk.text = _clean(e.message)
         suite.set("tests", str(len(result.errors)))

@@ -25,6 +25,7 @@ MARKER = "<!-- cfcompat-pr-comment -->"
 MAX_ROWS = 50
 MAX_DETAILS = 30
 MAX_BODY = 60000          # GitHub rejects comment bodies over 65536 characters
+CLIP = 120                # when even that is too long: names, paths and versions are cut to this many characters
 TARGET_NAMES = {"workers": "Cloudflare Workers", "python-workers": "Cloudflare Python Workers",
                 "containers": "Cloudflare Containers", "durable-objects": "Cloudflare Durable Objects"}
 ICONS = {"blocker": "⛔", "warning": "⚠️", "info": "ℹ️"}
@@ -143,10 +144,30 @@ def render(doc: dict[str, Any], links: Links | None = None, max_rows: int = MAX_
         else:
             max_rows = max(5, max_rows // 2)
         body = _render(doc, links, max_rows, max_details)
+    if len(body) > MAX_BODY:     # long names (a path, a package version): cut them, then the table rows
+        full = len(body)
+        body = _render(doc, links, max_rows, 0, clip=CLIP, full=full)
+        if len(body) > MAX_BODY:
+            body = _render(doc, links, 0, 0, clip=CLIP, full=full)
     return body
 
 
-def _render(doc: dict[str, Any], links: Links | None, max_rows: int, max_details: int) -> str:
+def _cut(value: Any, clip: int) -> Any:
+    s = str(value if value is not None else "")
+    return s if not clip or len(s) <= clip else s[:clip - 1] + "…"
+
+
+def _render(doc: dict[str, Any], links: Links | None, max_rows: int, max_details: int, clip: int = 0,
+            full: int = 0) -> str:
+    """CLIP > 0: every name, path and version is cut to CLIP characters and the comment says it was shortened
+    from FULL characters (the verdict, the counts and the section titles always stay)."""
+    def c(value: Any) -> Any:
+        return _cut(value, clip)
+
+    def at(path: str, line: Any, base: bool = False) -> str:
+        short = c(path)
+        return where(short, line, links if short == path else None, base)
+
     diff = doc.get("diff") or {}
     target = str(doc.get("target") or "workers")
     new = list(diff.get("new") or [])
@@ -162,21 +183,29 @@ def _render(doc: dict[str, Any], links: Links | None, max_rows: int, max_details
     base, head = diff.get("base"), diff.get("head")
     if base:
         rel = "merge-base with" if diff.get("base_is_merge_base", True) else "compared with"
-        meta.append(f"base {code(str(base)[:10])} ({rel} {code(diff.get('base_ref', ''))})")
+        meta.append(f"base {code(str(base)[:10])} ({rel} {code(c(diff.get('base_ref', '')))})")
     if head:
         meta.append(f"head {code(str(head)[:10])}")
     hidden = (doc.get("summary") or {}).get("baseline_hidden")
     if hidden:
         meta.append(f"{hidden} hidden by the baseline")
     out += ["<sub>" + " · ".join(meta) + "</sub>", ""]
+    if (doc.get("summary") or {}).get("partial"):
+        out += ["> [!WARNING]", "> Partial result: the run reached its time limit (`--max-seconds`), so some "
+                "files were not scanned or compared; findings listed as new may not be.", ""]
+    if clip:
+        out += ["> [!NOTE]", f"> Shortened: the full comment came to {full:,} characters, over GitHub's limit of "
+                "65,536 for a comment, so names, paths and versions are cut to "
+                f"{clip} characters" + (" and the tables list no rows" if max_rows == 0 else "")
+                + ". The JSON or SARIF report (`cfcompat scan --diff-base`) has everything.", ""]
 
     if shown:
         out += [f"**New in this PR ({len(shown)})**", "", "| | rule | where | problem |", "|---|---|---|---|"]
         for f in shown[:max_rows]:
             sev = f.get("severity", "")
-            note = " (was " + text(f.get("base_severity")) + ")" if f.get("change") == "severity-rose" else ""
-            out.append(f"| {ICONS.get(sev, '')} {text(sev)}{note} | {code(f.get('rule_id'), table=True)} | "
-                       f"{where(f.get('path', ''), f.get('line'), links)} | "
+            note = " (was " + text(c(f.get("base_severity"))) + ")" if f.get("change") == "severity-rose" else ""
+            out.append(f"| {ICONS.get(sev, '')} {text(c(sev))}{note} | {code(c(f.get('rule_id')), table=True)} | "
+                       f"{at(f.get('path', ''), f.get('line'))} | "
                        f"{prose(f.get('message'), table=True, limit=220)} |")
         if len(shown) > max_rows:
             out.append(f"| | | | …and {len(shown) - max_rows} more (see the JSON or SARIF report) |")
@@ -188,8 +217,8 @@ def _render(doc: dict[str, Any], links: Links | None, max_rows: int, max_details
     if fixed_shown:
         out += [f"**Fixed by this PR ({len(fixed_shown)})**", "", "| | rule | where (base) |", "|---|---|---|"]
         for f in fixed_shown[:max_rows]:
-            out.append(f"| ✅ {text(f.get('severity'))} | {code(f.get('rule_id'), table=True)} | "
-                       f"{where(f.get('path', ''), f.get('line'), links, base=True)} |")
+            out.append(f"| ✅ {text(c(f.get('severity')))} | {code(c(f.get('rule_id')), table=True)} | "
+                       f"{at(f.get('path', ''), f.get('line'), base=True)} |")
         if len(fixed_shown) > max_rows:
             out.append(f"| | | …and {len(fixed_shown) - max_rows} more |")
         out.append("")
@@ -201,17 +230,17 @@ def _render(doc: dict[str, Any], links: Links | None, max_rows: int, max_details
         out += [f"**Dependency changes ({len(deps)})**", "", "| | package | version | manifest | verdict |",
                 "|---|---|---|---|---|"]
         for kind, d in deps[:max_rows]:
-            version = code(d.get("version") or "", table=True)
+            version = code(c(d.get("version") or ""), table=True)
             if kind == "changed":
-                version = code((d.get("from") or {}).get("version") or "", table=True) + " → " + version
-            verdict = str(d.get("verdict") or "unknown")
+                version = code(c((d.get("from") or {}).get("version") or ""), table=True) + " → " + version
+            verdict = str(c(d.get("verdict") or "unknown"))
             icon = {"incompatible": "⛔ ", "replace": "⚠️ "}.get(verdict, "") if kind != "removed" else ""
             extra = ""
             if kind != "removed" and d.get("replacement") and verdict in ("incompatible", "replace"):
                 extra = ": use " + prose(d.get("replacement"), table=True, limit=140)
             dev = " (dev)" if d.get("dev") else ""
-            out.append(f"| {kind} | {code(d.get('name'), table=True)}{dev} | {version} | "
-                       f"{text(d.get('manifest'))} | {icon}{text(verdict)}{extra} |")
+            out.append(f"| {kind} | {code(c(d.get('name')), table=True)}{dev} | {version} | "
+                       f"{text(c(d.get('manifest')))} | {icon}{text(verdict)}{extra} |")
         if len(deps) > max_rows:
             out.append(f"| | | | | …and {len(deps) - max_rows} more |")
         out.append("")

@@ -5,7 +5,8 @@ markdown, helpUri = first docs link, properties with the category and tags); eac
 ruleIndex, level (blocker -> error, warning -> warning, info -> note), message, a location relative to
 %SRCROOT% (the scanned folder) and `partialFingerprints["cfcompat/v1"]`, the fingerprint that survives line shifts.
 Files that could not be read or parsed are `toolExecutionNotifications`. Deterministic: no timestamps, no absolute
-paths.
+paths. Artifact URIs are the relative paths percent-encoded (RFC 3986: `src/issue #12.js` is
+`src/issue%20%2312.js`; a name that is not UTF-8 keeps its bytes).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..rules.kb import kb_summary
 
 import json
 import re
+import urllib.parse
 from typing import Any
 
 from ..analyzer import __version__
@@ -20,6 +22,12 @@ from ..rules import Rule, rules_by_id
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"blocker": "error", "warning": "warning", "info": "note"}
+
+
+def uri(path: str) -> str:
+    """A relative path as a URI reference: every byte but unreserved characters and `/` percent-encoded (a `:`
+    too, which would otherwise read as a scheme)."""
+    return urllib.parse.quote(path, safe="/", errors="surrogateescape")
 
 
 def _name(rule_id: str) -> str:
@@ -99,7 +107,7 @@ def document(result) -> dict[str, Any]:
             "level": LEVELS[f.severity],
             "message": {"text": msg},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": uri(f.path), "uriBaseId": "%SRCROOT%"},
                 "region": region,
             }}],
             "partialFingerprints": {"cfcompat/v1": f.fingerprint},
@@ -111,7 +119,7 @@ def document(result) -> dict[str, Any]:
     notifications = [{
         "level": "warning",
         "message": {"text": e.message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": e.path, "uriBaseId": "%SRCROOT%"}}}],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(e.path), "uriBaseId": "%SRCROOT%"}}}],
     } for e in result.errors]
     invocation: dict[str, Any] = {"executionSuccessful": True}
     if notifications:

@@ -1,6 +1,9 @@
 """`--format text`: a summary table by category and severity, then findings grouped by file.
 
-Rich markup on a terminal; plain text (no colour, no box characters) when not a terminal."""
+Rich markup on a terminal; plain text (no colour, no box characters) when not a terminal. Everything that comes
+from the scanned repository goes through `_e`: markup escaped, control characters and escape sequences shown as
+`\\x1b`-style escapes (with or without colour); and no output line can start like a GitHub Actions workflow
+command (`::`)."""
 from __future__ import annotations
 
 import io
@@ -15,6 +18,7 @@ from rich import box
 
 from ..analyzer.model import CATEGORIES
 from ..rules.kb import kb_as_of
+from .escape import no_workflow_commands, printable
 
 SEV_STYLE = {"blocker": "bold red", "warning": "yellow", "info": "dim"}
 VERDICT_STYLE = {"blocked": "bold red", "needs-changes": "bold yellow", "ready": "bold green"}
@@ -26,11 +30,11 @@ def render(result, *, color: bool = False, width: int = 110, show_info: bool = T
                   emoji=False, legacy_windows=False)
     s = result.summary
     st = result.settings
-    con.print(f"[bold]cfcompat[/bold] {escape(str(result.root.name))}: {s['files']} files, {s['lines']} lines "
+    con.print(f"[bold]cfcompat[/bold] {_e(result.root.name)}: {s['files']} files, {s['lines']} lines "
               f"({', '.join(f'{k} {v}' for k, v in s['languages'].items()) or 'no source files'})")
-    con.print(f"Target [bold]{st.target}[/bold] ({escape(st.target_source)}); compatibility date "
-              f"{st.compatibility_date} ({escape(st.compatibility_date_source)}); flags: "
-              f"{', '.join(st.compatibility_flags) or 'none'}; plan {st.plan}; knowledge base as of {kb_as_of()}")
+    con.print(f"Target [bold]{st.target}[/bold] ({_e(st.target_source)}); compatibility date "
+              f"{_e(st.compatibility_date)} ({_e(st.compatibility_date_source)}); flags: "
+              f"{_e(', '.join(st.compatibility_flags)) or 'none'}; plan {st.plan}; knowledge base as of {kb_as_of()}")
     v = s["verdict"]
     n = s["findings"]
     con.print(f"Verdict: [{VERDICT_STYLE[v]}]{v}[/] - {n['blocker']} blocker(s), {n['warning']} warning(s), "
@@ -58,26 +62,26 @@ def render(result, *, color: bool = False, width: int = 110, show_info: bool = T
             continue
         by_file[f.path].append(f)
     for path in sorted(by_file):
-        con.print(f"[bold underline]{escape(path)}[/]")
+        con.print(f"[bold underline]{_e(path)}[/]")
         for f in by_file[path]:
             if f.severity == "info":
                 why = f.note or f.message
-                con.print(f"  {f.line}:{f.column} [dim]info {f.rule_id}: {escape(_clip(why, 80))}[/]")
+                con.print(f"  {f.line}:{f.column} [dim]info {_e(f.rule_id)}: {_e(_clip(why, 80))}[/]")
                 continue
-            con.print(f"  {f.line}:{f.column} [{SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule_id} "
+            con.print(f"  {f.line}:{f.column} [{SEV_STYLE[f.severity]}]{f.severity}[/] {_e(f.rule_id)} "
                       f"[dim]({f.category})[/]")
-            con.print(f"    > {escape(f.snippet)}", soft_wrap=False, overflow="ellipsis", no_wrap=True)
-            con.print(Padding(escape(f.message), (0, 0, 0, 4), expand=False))
+            con.print(f"    > {_e(f.snippet)}", soft_wrap=False, overflow="ellipsis", no_wrap=True)
+            con.print(Padding(_e(f.message), (0, 0, 0, 4), expand=False))
             if f.note:
-                con.print(Padding(f"[dim]note: {escape(f.note)}[/]", (0, 0, 0, 4), expand=False))
+                con.print(Padding(f"[dim]note: {_e(f.note)}[/]", (0, 0, 0, 4), expand=False))
             if len(f.chain) > 1:
-                con.print(Padding(f"[dim]imported via: {escape(' > '.join(f.chain))}[/]", (0, 0, 0, 4), expand=False))
+                con.print(Padding(f"[dim]imported via: {_e(' > '.join(f.chain))}[/]", (0, 0, 0, 4), expand=False))
             if f.fixable_by_setting:
-                con.print(Padding(f"[green]fixable by setting:[/] {escape(f.fixable_by_setting)} (`cfcompat fix`)",
+                con.print(Padding(f"[green]fixable by setting:[/] {_e(f.fixable_by_setting)} (`cfcompat fix`)",
                                   (0, 0, 0, 4), expand=False))
-            con.print(Padding(f"[green]fix:[/] {escape(f.remediation)}", (0, 0, 0, 4), expand=False))
+            con.print(Padding(f"[green]fix:[/] {_e(f.remediation)}", (0, 0, 0, 4), expand=False))
             if f.docs:
-                con.print(Padding(f"[dim]docs: {escape(f.docs[0])}[/]", (0, 0, 0, 4), expand=False))
+                con.print(Padding(f"[dim]docs: {_e(f.docs[0])}[/]", (0, 0, 0, 4), expand=False))
         con.print()
     bad = [d for d in result.dependencies if d.verdict in ("incompatible", "replace")]
     if bad:
@@ -85,18 +89,23 @@ def render(result, *, color: bool = False, width: int = 110, show_info: bool = T
         for d in bad:
             via = f" via {d.via}" if d.via else ""
             dev = " (dev)" if d.dev else ""
-            con.print(f"  {escape(d.manifest)}:{d.line} {escape(d.name)}{escape(via)}{dev}: {d.verdict}"
-                      + (f" -> {escape(d.replacement)}" if d.replacement else ""))
+            con.print(f"  {_e(d.manifest)}:{d.line} {_e(d.name)}{_e(via)}{dev}: {_e(d.verdict)}"
+                      + (f" -> {_e(d.replacement)}" if d.replacement else ""))
         con.print()
     if result.errors:
         con.print(f"[bold]Skipped or unreadable ({len(result.errors)})[/]")
         for e in result.errors:
-            con.print(f"  {escape(e.path)}: {escape(e.message)}")
+            con.print(f"  {_e(e.path)}: {_e(e.message)}")
         con.print()
     if not result.findings:
         con.print("No problems found for this target: every scanned file and dependency is compatible "
                   "with the rules in cfcompat's knowledge base.")
-    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+    return no_workflow_commands("\n".join(line.rstrip() for line in buf.getvalue().splitlines())) + "\n"
+
+
+def _e(value) -> str:
+    """Repository text for the console: control characters made visible, then Rich markup escaped."""
+    return escape(printable(value))
 
 
 def _n(v: int, sev: str, color: bool) -> str:

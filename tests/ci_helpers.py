@@ -130,6 +130,7 @@ class FakeGitHub:
         self.comments: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.script: list[tuple[str, int, dict[str, str], Any]] = []
+        self.user: dict[str, Any] | None = None     # GET /user; None answers 403 like the Actions GITHUB_TOKEN
         self.next_id = 1000
         fake = self
 
@@ -194,6 +195,10 @@ class FakeGitHub:
         u = urllib.parse.urlsplit(raw_path)
         q = urllib.parse.parse_qs(u.query)
         base = f"/repos/{self.owner_repo}"
+        if method == "GET" and u.path == "/user":
+            if self.user is None:
+                return 403, {}, {"message": "Resource not accessible by integration"}
+            return 200, {}, self.user
         if method == "GET" and u.path == f"{base}/issues/{self.pr}/comments":
             per = min(int(q.get("per_page", ["30"])[0]), self.per_page_cap)
             page = int(q.get("page", ["1"])[0])

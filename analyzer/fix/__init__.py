@@ -7,7 +7,8 @@ What a compatibility date or flag would resolve is analysis, not a fix: analyzer
 """
 from __future__ import annotations
 
-from .model import FixReport, Workspace
-from .runner import FixOptions, FixPlan, fixes, plan_fixes
+from .model import FixReport, FixWriteError, Workspace
+from .runner import FixOptions, FixPlan, fixes, plan_fixes, require_clean_worktree
 
-__all__ = ["FixOptions", "FixPlan", "FixReport", "Workspace", "fixes", "plan_fixes"]
+__all__ = ["FixOptions", "FixPlan", "FixReport", "FixWriteError", "Workspace", "fixes", "plan_fixes",
+           "require_clean_worktree"]

@@ -442,12 +442,24 @@ class _Run:
                 self.report("config", path, said, [])
 
 
+def require_clean_worktree(root: Path) -> None:
+    """`fix --write` without --force: refuse (exit 2) when the git work tree has uncommitted changes. git runs
+    with the hardening `--diff-base` uses (no hooks, fsmonitor, filters: nothing the repository configures
+    runs); no git or no repository: nothing to protect."""
+    from ..gitdiff import worktree_changes
+    if worktree_changes(Path(root)):
+        import click    # a ClickException: the CLI prints the one line and exits 2 (also under `python -m`)
+        raise click.ClickException("the git work tree has uncommitted changes; commit or stash them first, or "
+                                   "pass --force")
+
+
 def plan_fixes(root: Path, options: FixOptions | None = None) -> FixPlan:
     run = _Run(Path(root), options or FixOptions())
     run.python()
     run.javascript()
     run.settings()
     run.apply_configs()
+    _report_refused(run.plan)
     return run.plan
 
 
@@ -471,3 +483,19 @@ def drop_json_entry(text: str, key: str) -> str | None:
         if isinstance(before.get(sect), dict):
             before[sect].pop(key, None)
     return new if after == before else None
+
+
+def _report_refused(plan: FixPlan) -> None:
+    """A fix whose file the workspace would not write (a link, not a regular file): what it would have changed
+    is left for a person, with the reason."""
+    refused = plan.workspace.refused
+    if not refused:
+        return
+    for r in plan.reports:
+        if r.path in refused:
+            r.left = [f"not done: {c}" for c in r.changed] + r.left
+            r.changed = []
+    for rel, why in sorted(refused.items()):
+        plan.reports.append(FixReport("file-system", (), rel, [],
+                                      [f"{rel} was not written: {why} (cfcompat fix writes only regular files "
+                                       "inside the repository, never through a link)"]))

@@ -87,6 +87,8 @@ def worker_name(ws: Workspace, scope: str = "") -> str:
 
 
 def current_values(ws: Workspace, rel: str) -> dict[str, Any]:
+    if ws.blocked(rel):
+        return {}
     text = ws.read(rel) or ""
     if rel.endswith(".toml"):
         return tomlkit.parse(text).unwrap()
@@ -110,6 +112,9 @@ def apply_config(ws: Workspace, scope: str, req: ConfigRequest) -> tuple[str, li
     rel = find_config(ws, scope)
     if rel is None:
         return _create(ws, scope, req)
+    if ws.blocked(rel):       # a link (perhaps out of the repository), not a regular file: not edited
+        ws.refuse(rel)
+        return rel, []
     data = current_values(ws, rel)
     said: list[str] = []
     date = data.get("compatibility_date") if isinstance(data.get("compatibility_date"), str) else None
