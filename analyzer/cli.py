@@ -251,7 +251,6 @@ def fix_cmd(path: Path, write: bool, only: tuple[str, ...], force: bool, include
     Python WorkerEntrypoint), schedulers to Cron Triggers, requests to httpx, env reads. Prints a diff unless
     --write; every fix is idempotent."""
     import json as _json
-    import subprocess
 
     from .fix import FixOptions, plan_fixes, require_clean_worktree
     if not path.is_dir():

@@ -127,7 +127,6 @@ def evaluate_files(rules: tuple[Rule, ...], settings: Settings, discovery: Disco
 
 
 def _role_for_file(rel: str) -> str:
-    from .discovery import classify_role
     return classify_role(rel)
 
 

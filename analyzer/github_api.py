@@ -20,7 +20,6 @@
 """
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import json
 import os
