@@ -195,7 +195,9 @@ def rules_cmd(category: str | None, target: str | None) -> None:
         if target and r.severity_for(target) is None:
             continue
         sev = " ".join(f"{t}={r.severity_for(t) or '-'}" for t in TARGETS)
-        click.echo(f"{r.id:<28} {r.category:<14} {sev}")
+        where = f"rules/packs/{r.pack}:{r.pack_line}" + (f" class {r.cls}" if r.cls else "")
+        n = len(r.examples)
+        click.echo(f"{r.id:<28} {r.category:<14} {sev}  {where}; {n} example{'s' if n != 1 else ''}")
 
 
 @cli.command()
@@ -219,22 +221,32 @@ def explain(rule_id: str) -> None:
         click.echo("Why it breaks: " + r.why)
     click.echo("")
     click.echo("What to do: " + r.remediation)
-    if r.example:
+    for i, ex in enumerate(r.examples, 1):
+        langs = ", ".join(ex.languages) + (f"; target {ex.target}" if ex.target else "")
         click.echo("")
-        if r.example.get("before"):
-            click.echo("Before:")
-            for line in r.example["before"].splitlines():
-                click.echo("    " + line)
-        if r.example.get("after"):
-            click.echo("After:")
-            for line in r.example["after"].splitlines():
-                click.echo("    " + line)
+        click.echo(f"Example {i} ({langs}){': ' + ex.title if ex.title else ''}")
+        for side, files in (("Before", ex.before), ("After", ex.after)):
+            click.echo(f"  {side}:")
+            for name, content in files.items():
+                shown = name.replace(".{ext}", "." + ("py" if ex.languages[0] == "python" else
+                                                      "ts" if ex.languages[0] == "typescript" else "js"))
+                if isinstance(content, dict):
+                    click.echo(f"    # {shown}: a file of {content.get('size_mb')} MB")
+                    continue
+                if len(files) > 1 or not name.startswith("src/example."):
+                    click.echo(f"    # {shown}")
+                for line in content.rstrip("\n").splitlines():
+                    click.echo("    " + line)
     click.echo("")
     click.echo("Docs:")
     for d in r.docs:
         click.echo("  " + d)
     if r.facts:
         click.echo("Facts: " + ", ".join(r.facts) + " (see rules/kb/sources.yaml)")
+    click.echo("")
+    click.echo(f"Defined in rules/packs/{r.pack}, line {r.pack_line}" +
+               (f"; logic in rules/classes/{r.cls.rpartition('.')[0]}.py ({r.cls.rpartition('.')[2]})" if r.cls else "")
+               + "; its examples run as tests in tests/test_rule_examples.py")
 
 
 @cli.command("fix")

@@ -62,7 +62,7 @@ def load_pack_files(packs_dir: Path = PACKS_DIR) -> dict[str, dict[str, Any]]:
     return out
 
 
-_ID_LINE = re.compile(r"^\s*-\s+id:\s*['\"]?([a-z0-9-]+)", re.M)
+_ID_LINE = re.compile(r"^[ \t]*-[ \t]+id:[ \t]*['\"]?([a-z0-9-]+)", re.M)
 
 
 def rule_lines(text: str) -> dict[str, int]:

@@ -48,3 +48,20 @@ def test_every_role_a_stage_asks_for_is_declared() -> None:
                         "rules_with_role" and node.args and isinstance(node.args[0], ast.Constant):
                     asked.add(node.args[0].value)
     assert asked and asked <= roles, asked - roles
+
+
+def test_rules_and_explain_say_where_each_rule_is_defined() -> None:
+    """`cfcompat rules` names each rule's pack and line (and class); `explain` shows every example."""
+    from click.testing import CliRunner
+
+    from cfcompat.analyzer.cli import cli
+    out = CliRunner().invoke(cli, ["rules"]).output
+    for r in load_rules():
+        line = next(ln for ln in out.splitlines() if ln.split()[0] == r.id)
+        assert f"rules/packs/{r.pack}:{r.pack_line}" in line and (not r.cls or f"class {r.cls}" in line)
+        text = (ROOT / "rules" / "packs" / r.pack).read_text().splitlines()[r.pack_line - 1]
+        assert text.strip() == f"- id: {r.id}"
+    rule = rules_by_id()["module-state-shared"]
+    shown = CliRunner().invoke(cli, ["explain", rule.id]).output
+    assert shown.count("Example ") == len(rule.examples) >= 2
+    assert "rules/classes/state.py" in shown
