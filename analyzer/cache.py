@@ -20,7 +20,7 @@ from typing import Any
 from . import quick
 from .parsing.facts import Arg, Assign, Call, ClassDef, FileFacts, Import, Invoke, StateVar, Suppression
 
-FORMAT = 11
+FORMAT = 12
 
 
 @lru_cache(maxsize=1)
@@ -105,6 +105,7 @@ def encode(f: FileFacts) -> str:
         "classes": [[c.name, c.line, c.bases] for c in f.classes],
         "invokes": [[i.caller, i.callee, i.line] for i in f.invokes],
         "functions": sorted(f.functions),
+        "directives": sorted(f.directives),
     }, separators=(",", ":"))
 
 
@@ -134,6 +135,7 @@ def decode(text: str) -> FileFacts:
     for caller, callee, ln in d.get("invokes", []):
         f.invokes.append(Invoke(str(caller), str(callee), int(ln)))
     f.functions = {str(x) for x in d.get("functions", [])}
+    f.directives = {str(x) for x in d.get("directives", [])}
     return f
 
 

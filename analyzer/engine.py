@@ -17,6 +17,7 @@ from .discovery import Discovery, discover
 from .evaluate import apply_suppressions, evaluate, finalize, link_related, verdict_of
 from .extract import AGAIN_PARALLEL_BYTES, DEADLINE, parse_all
 from .lifetime import mark_process_state, mark_startup_calls, process_wide_instances, startup_functions
+from .frameworks import browser_reason, detect_frameworks, framework_entries
 from .graph import Resolver, build_graph, classify, find_entries, front_end_roots, link_modules
 from .model import ScanError
 from .parsing.relevance import CONSUMER_CALLS, keeper
@@ -115,8 +116,12 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         if st.main:
             mains.append(f"{sub}/{st.main}")
     graph = build_graph(files, disc.root, projects, disc.other_files, resolver)
-    entries = find_entries(files, disc.root, deps.entry_points, mains, disc.other_files, projects)
-    ctx_result = classify(files, graph, entries, front_end_roots(dependencies))
+    frameworks = detect_frameworks(dependencies)
+    routed = framework_entries(frameworks, [f.path for f in files])
+    entries = find_entries(files, disc.root, deps.entry_points, mains, disc.other_files, projects, routed)
+    browser = {f.path: why for f in files if f.language != "python"
+               and (why := browser_reason(frameworks, f.path, f.directives))}
+    ctx_result = classify(files, graph, entries, front_end_roots(dependencies), browser)
     rules = load_rules()
     findings = evaluate(files, rules, settings, disc, dependencies, options.include_tests, scoped,
                         ctx_result.contexts if options.use_graph else None, options.use_guards)
@@ -144,7 +149,8 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
                         dependencies=dependencies, errors=errors, discovery=disc, summary=summary, scopes=scoped,
                         projects=projects, locked=deps.locked, entry_points=deps.entry_points,
                         installed_size=deps.installed_size, context_mode=ctx_result.mode, entries=entries,
-                        graph=graph, contexts=ctx_result.contexts, suppressed=suppressed)
+                        graph=graph, contexts=ctx_result.contexts, suppressed=suppressed,
+                        frameworks=frameworks)
     try:   # findings a newer compatibility date or a flag would resolve (what `cfcompat fix` proposes)
         fixes = fixable_by_setting(result, options.include_tests)
     except Exception as exc:  # an advisory extra must never fail the scan

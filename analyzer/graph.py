@@ -375,7 +375,10 @@ def _package_dir(path: str, roots: list[str]) -> str:
 
 
 def find_entries(files: list[FileFacts], root: Path, entry_points: list[Any], mains: list[str],
-                 other_files: list[str], projects: list[Any] | None = None) -> dict[str, list[str]]:
+                 other_files: list[str], projects: list[Any] | None = None,
+                 routed: set[str] | None = None) -> dict[str, list[str]]:
+    """Runtime, build and test entry points: declared (manifests, wrangler main), framework-routed files
+    (`routed`: what the detected frameworks load by name, frameworks.py), and files that build an app."""
     projects_roots = sorted({getattr(p, "root", "") for p in projects or []})
     known = {f.path: f for f in files}
     res = Resolver(root, known, [], [])
@@ -417,6 +420,8 @@ def find_entries(files: list[FileFacts], root: Path, entry_points: list[Any], ma
         else:
             if any(c.qname in JS_ENTRY_CALLS for c in f.calls) or ROUTED.search(f.path):
                 entries["runtime"].add(f.path)
+        if routed and f.path in routed:
+            entries["runtime"].add(f.path)
     declared_runtime = {p for p in entries["runtime"] if p in mains or any(
         getattr(ep, "path", None) == p and getattr(ep, "kind", "") == "runtime" for ep in entry_points or [])}
     for d in dev:
@@ -441,16 +446,19 @@ def _browser_reason(f: FileFacts, front_ends: list[str]) -> str:
 
 
 def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list[str]],
-             front_ends: list[str] | None = None) -> ContextResult:
+             front_ends: list[str] | None = None, browser: dict[str, str] | None = None) -> ContextResult:
+    """Each file's context. `browser`: files a detected framework runs only in browsers (client components),
+    with why; they are browser code even when a server file imports them (a page imports its components)."""
     contexts: dict[str, FileContext] = {}
     front_ends = front_ends or []
+    browser = browser or {}
     runtime_entries = [e for e in entries.get("runtime", []) if e in graph]
     if not runtime_entries:
         for f in files:
             role, why = refined_role(f)
-            browser = _browser_reason(f, front_ends) if role == "runtime" else ""
-            contexts[f.path] = FileContext("browser" if browser else role, [],
-                                           browser or why or "path conventions (no runtime entry point found)")
+            in_browser = (browser.get(f.path) or _browser_reason(f, front_ends)) if role == "runtime" else ""
+            contexts[f.path] = FileContext("browser" if in_browser else role, [],
+                                           in_browser or why or "path conventions (no runtime entry point found)")
         return ContextResult(contexts, graph, entries, "path conventions (no runtime entry point found)")
     # shortest import chain from any runtime entry (multi-source BFS, deterministic order)
     chain_parent: dict[str, str | None] = {}
@@ -482,7 +490,9 @@ def classify(files: list[FileFacts], graph: ImportGraph, entries: dict[str, list
     for f in files:
         p = f.path
         role, why = refined_role(f)
-        if p in chain_parent:
+        if p in browser and role == "runtime":
+            contexts[p] = FileContext("browser", [], browser[p])
+        elif p in chain_parent:
             # reachability beats path conventions: a file the deployed app imports runs in production
             contexts[p] = FileContext("runtime", chain_to(p), "reachable from a runtime entry point")
         elif role == "runtime" and why:

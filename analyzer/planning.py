@@ -178,7 +178,38 @@ def _opt(name: str, good: str, bad: str) -> dict[str, str]:
     return {"name": name, "pros": good, "cons": bad}
 
 
+def main_framework(result):
+    """The framework the plan is built around: the one with a Cloudflare deployment path (full-stack first, then
+    web, then the rest), in the repository root's project when there is one."""
+    order = {"fullstack": 0, "web": 1, "realtime": 2, "bot": 3, "jobs": 4, "workers": 5}
+    fws = sorted(result.frameworks, key=lambda fw: (fw.root != "", order.get(fw.kind, 9), fw.id))
+    return fws[0] if fws else None
+
+
 def key_decisions(result, needs: set[str]) -> list[dict[str, Any]]:
+    return _decisions(result, needs) + framework_decisions(result)
+
+
+def framework_decisions(result) -> list[dict[str, Any]]:
+    """One decision per framework with a Cloudflare path (frameworks.yaml): that path, or a Container."""
+    dec: list[dict[str, Any]] = []
+    for fw in result.frameworks:
+        cf = fw.profile.get("cloudflare") or {}
+        if fw.kind == "workers" or not cf.get("path"):
+            continue
+        opts = [_opt(cf["path"], cf.get("notes") or "the supported way to run it on Cloudflare",
+                     "see the framework guide: " + cf.get("docs", ""))]
+        if fw.kind in ("web", "fullstack", "bot", "realtime"):
+            opts.append(_opt("Container", "the app runs as it is today (a Node or Python process)",
+                             "container pricing and cold starts; state and files still need Durable Objects, KV or R2"))
+        dec.append({"topic": f"{fw.name} ({fw.root or 'repository root'})",
+                    "question": f"How does the {fw.name} app run on Cloudflare?",
+                    "evidence": f"{fw.name} in the dependencies of {fw.root or 'the root project'}",
+                    "options": opts, "recommendation": cf["path"]})
+    return dec
+
+
+def _decisions(result, needs: set[str]) -> list[dict[str, Any]]:
     dec: list[dict[str, Any]] = []
     dbs = databases(result)
     py = is_python(result)
@@ -492,10 +523,18 @@ def wrangler_starter(result, needs: set[str]) -> str:
     entries: list[tuple[str, str, str]] = []   # key, JSON value text (may be multi-line), comment
     entries.append(("$schema", json.dumps("node_modules/wrangler/config-schema.json"), ""))
     entries.append(("name", json.dumps(name), ""))
+    fw = main_framework(result)
+    fw_cf = (fw.profile.get("cloudflare") or {}) if fw is not None else {}
+    fw_wr = fw_cf.get("wrangler") or {}
     main = st.main if st.main and st.main.endswith(".py") == py else ("src/entry.py" if py else "src/worker.js")
-    entries.append(("main", json.dumps(main),
-                    "new entry: `class Default(WorkerEntrypoint)` with fetch (and scheduled)" if py else
-                    "new entry: exports fetch (and scheduled / queue) handlers"))
+    if fw_wr.get("main") and not st.main:
+        main = fw_wr["main"]
+        entries.append(("main", json.dumps(main), f"{fw.name}: {fw_cf['path']}" +
+                        (f"; build with `{fw_cf['build']}`" if fw_cf.get("build") else "")))
+    else:
+        entries.append(("main", json.dumps(main),
+                        "new entry: `class Default(WorkerEntrypoint)` with fetch (and scheduled)" if py else
+                        "new entry: exports fetch (and scheduled / queue) handlers"))
     entries.append(("compatibility_date", json.dumps(st.compatibility_date), ""))
     flags = list(st.compatibility_flags)
     if py and "python_workers" not in flags:
@@ -507,7 +546,9 @@ def wrangler_starter(result, needs: set[str]) -> str:
                         "" if py else "nodejs_compat is the default from 2026-08-04"))
     if "logs" in needs:
         entries.append(("observability", '{ "enabled": true }', "Workers Logs replace the log files"))
-    if "assets" in needs:
+    if isinstance(fw_wr.get("assets"), dict):
+        entries.append(("assets", json.dumps(fw_wr["assets"]), f"{fw.name}'s static output"))
+    elif "assets" in needs:
         d, where = _assets_dir(result)
         if d:
             entries.append(("assets", json.dumps({"directory": "./" + d}), f"served from disk today ({where})"))

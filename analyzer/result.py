@@ -45,6 +45,7 @@ class ScanResult:
     entries: dict[str, Any] = field(default_factory=dict)        # runtime entry points found
     graph: Any = None                                            # graph.ImportGraph
     contexts: dict[str, Any] = field(default_factory=dict)       # path -> graph.FileContext (runtime, build...)
+    frameworks: list[Any] = field(default_factory=list)          # frameworks.FrameworkUse per project
     suppressed: list[dict[str, Any]] = field(default_factory=list)
     diff: dict[str, Any] | None = None                           # scan --diff-base (diffscan.py)
     baseline: dict[str, Any] | None = None                       # scan --baseline (baseline.py)

@@ -24,6 +24,8 @@ def document(result) -> dict[str, Any]:
     if scopes:
         # monorepo: each folder with its own wrangler config is judged with its own settings
         doc["settings"]["scopes"] = {d: {"target": s.target, **s.to_json()} for d, s in sorted(scopes.items())}
+    if result.frameworks:       # frameworks as data (rules/kb/frameworks.yaml): what each project is built with
+        doc["frameworks"] = [fw.to_json() for fw in result.frameworks]
     projects = result.projects
     if projects:
         doc["projects"] = [p.to_json() if hasattr(p, "to_json") else p for p in projects]

@@ -139,6 +139,7 @@ class FileFacts:
     classes: list[ClassDef] = field(default_factory=list)
     invokes: list[Invoke] = field(default_factory=list)
     functions: set[str] = field(default_factory=set)   # module-level functions defined here (by name)
+    directives: set[str] = field(default_factory=set)  # 'use client' / 'use server' at the top of a JS module
 
 
 def normalise_module(spec: str) -> str:

@@ -50,6 +50,9 @@ _MUTATOR_BYTES = frozenset(m.encode() for m in MUTATORS)
 STATE_CTORS = {"Map": "map", "Set": "set", "WeakMap": "map", "lru-cache": "cache", "lru-cache.LRUCache": "cache",
                "node-cache": "cache", "quick-lru": "cache", "lru-cache.default": "cache", "mnemonist.LRUCache": "cache"}
 
+# A module-level directive ('use client' / 'use server'), after comments and a hashbang.
+_DIRECTIVE = re.compile(rb"""^(?:\s|#![^\n]*\n|//[^\n]*\n|/\*.*?\*/)*['"](use client|use server)['"]""", re.S)
+
 # Identifiers that are promise/compat wrappers: the result behaves like their first argument.
 WRAPPERS = {"util.promisify", "promisify", "bluebird.promisify", "pify", "Promise.promisify"}
 
@@ -787,6 +790,9 @@ class _Extractor(ExtractorBase):
 
 def extract_js(src: bytes, facts: FileFacts, keep: tuple[str, ...] | None = None) -> FileFacts:
     """Facts of one JavaScript / TypeScript file; `keep`: the call-name patterns that matter (None: all)."""
+    m = _DIRECTIVE.match(src[:4096])
+    if m:
+        facts.directives.add(m.group(1).decode())
     dialect = dialect_for(facts.path)
     tree = _parser(dialect).parse(src)
     root = tree.root_node
