@@ -110,19 +110,20 @@ def evaluate_files(rules: tuple[Rule, ...], settings: Settings, discovery: Disco
             mb = size / 1048576
             msg = rule.message.replace("{size}", f"{mb:.1f} MB")
             line, snippet = 1, f"{PurePosixPath(rel).name} ({mb:.1f} MB)"
+            spots = [(line, snippet, msg)]
             if rule.cls:
-                # a rule class may look inside the file (read-only) and decide; None means no finding
-                hit = rule_class(rule.cls).check_file(rule, rel, discovery.root)
-                if hit is None:
-                    continue
-                line, snippet, msg = hit.line, hit.snippet, hit.message or rule.message
+                # a rule class may look inside the file (read-only) and decide: no hit, one, or one per line
+                got = rule_class(rule.cls).check_file(rule, rel, discovery.root)
+                hits = got if isinstance(got, list) else [] if got is None else [got]
+                spots = [(h.line, h.snippet, h.message or rule.message) for h in hits]
             role = _role_for_file(rel)
             final, note = _downgrade(sev, role, "", False)
-            out.append(Finding(
-                rule_id=rule.id, category=rule.category, severity=final, path=rel, line=line, column=1,
-                end_line=line, message=msg, snippet=snippet, context=role,
-                remediation=rule.remediation, docs=list(rule.docs), effort=rule.effort, original_severity=sev,
-                note=note))
+            for line, snippet, msg in spots:
+                out.append(Finding(
+                    rule_id=rule.id, category=rule.category, severity=final, path=rel, line=line, column=1,
+                    end_line=line, message=msg, snippet=snippet, context=role,
+                    remediation=rule.remediation, docs=list(rule.docs), effort=rule.effort, original_severity=sev,
+                    note=note))
     return out
 
 

@@ -192,3 +192,19 @@ def test_instance_state_of_process_wide_objects(tmp_path: Path) -> None:
     assert set(state) == {("src/queue.js", 3), ("src/limits.service.ts", 4)}, set(state)
     assert "created while src/queue.js loads" in state[("src/queue.js", 3)].message
     assert "NestJS @Injectable" in state[("src/limits.service.ts", 4)].message
+
+
+def test_processes_declared_beside_the_web_server(tmp_path: Path) -> None:
+    files = {
+        "Procfile": "web: gunicorn shop.wsgi\nworker: celery -A shop worker -l info\nbeat: celery -A shop beat\n"
+                    "release: python manage.py migrate\n",
+        "docker-compose.yml": ("services:\n  api:\n    command: uvicorn app.main:app --host 0.0.0.0\n"
+                               "  jobs:\n    command: rq worker default\n"),
+        "Dockerfile": "FROM python:3.12\nCMD [\"python\", \"-m\", \"bot\"]\n",
+        "app.py": "print('hello')\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    res = scan(tmp_path, ScanOptions(jobs=1, use_cache=False))
+    got = sorted((f.path, f.line) for f in res.findings if f.rule_id == "worker-process-declared")
+    assert got == [("Dockerfile", 2), ("Procfile", 2), ("Procfile", 3), ("docker-compose.yml", 5)], got

@@ -634,6 +634,11 @@ class _Extractor(ExtractorBase):
             mod = self._require_arg(node)
             if mod is not None:
                 self.add_import(node, mod, "require" if fn.type == "identifier" else "dynamic", [])
+            elif self.recording and args_node is not None and args_node.named_children and \
+                    self.bindings.get("require", "require") == "require":
+                # a module path computed at run time: `require(path.join(dir, file))`, `import(name)`
+                first = args_node.named_children[0]
+                self.add_call(node, "@computed-module-path", "pattern", [self.arg(first)])
             return
         if args_node is not None and args_node.type == "template_string":
             return  # tagged template (sql`...`, html`...`): not a call we judge

@@ -210,3 +210,78 @@ class LoadTimeLibraryTimer:
             hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, message=msg, guard=c.guard,
                             top_level=True))
         return hits
+
+
+# -------------------------------------------------------------------------------- processes declared for deployment
+
+# Commands that start a process which runs for days beside (or instead of) the web server.
+_PROCESS = [
+    (re.compile(r"\bcelery\b.*\bbeat\b"), "Celery beat (the periodic-task scheduler)",
+     "Cron Triggers in wrangler.jsonc, calling the task code (or enqueueing it to a Queue)"),
+    (re.compile(r"\bcelery\b.*\bworker\b"), "a Celery worker", "a Cloudflare Queues consumer (queue() handler)"),
+    (re.compile(r"\brq\s+worker\b|\brqworker\b"), "an RQ worker", "a Cloudflare Queues consumer"),
+    (re.compile(r"\bdramatiq\b"), "a Dramatiq worker", "a Cloudflare Queues consumer"),
+    (re.compile(r"\barq\b\s+\S+"), "an ARQ worker", "a Cloudflare Queues consumer"),
+    (re.compile(r"\bhuey_consumer\b"), "a Huey consumer", "a Cloudflare Queues consumer"),
+    (re.compile(r"\bbull(mq)?\b|\bworker\.(js|ts|mjs)\b|\bnpm\s+run\s+worker\b|\bqueue:work\b"),
+     "a queue worker process", "a Cloudflare Queues consumer"),
+    (re.compile(r"\b(cron|scheduler|clock)\.(js|ts|py)\b|\bpython\S*\s+(-m\s+)?\S*(scheduler|clock|cron)\b"),
+     "a scheduler process", "Cron Triggers"),
+    (re.compile(r"\bpython\S*\s+(-m\s+)?\S*bot\b|\bnode\s+\S*bot\.(js|mjs|cjs)\b"),
+     "a chat-bot process", "the platform's HTTP webhooks in the Worker, or a Container"),
+]
+
+
+def process_lines(name: str, text: str) -> list[tuple[int, str, str, str]]:
+    """(line, command, what it starts, what replaces it) for each declared process that is not the web server:
+    Procfile entries, docker-compose `command:` lines, Dockerfile CMD / ENTRYPOINT."""
+    out = []
+    low = name.lower()
+    for i, raw in enumerate(text.splitlines()[:2000], 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if low == "procfile":
+            kind, _, cmd = line.partition(":")
+            if kind.strip() in ("web", "release") or not cmd:
+                continue
+        elif low.endswith((".yml", ".yaml")):
+            key, _, cmd = line.partition(":")
+            if key.strip().lstrip("- ") not in ("command", "entrypoint"):
+                continue
+        else:   # Dockerfile
+            word = line.split(None, 1)
+            if len(word) < 2 or word[0].upper() not in ("CMD", "ENTRYPOINT"):
+                continue
+            cmd = word[1]
+        cmd = cmd.strip()
+        if cmd.startswith("["):          # exec form: ["python", "-m", "bot"]
+            try:
+                import json
+                cmd = " ".join(str(x) for x in json.loads(cmd))
+            except (ValueError, TypeError):
+                pass
+        for rx, what, instead in _PROCESS:
+            if rx.search(cmd):
+                out.append((i, cmd.strip()[:200], what, instead))
+                break
+    return out
+
+
+class ProcessDeclarations:
+    """A process the deployment declares beside the web server (a worker, beat, scheduler or bot)."""
+
+    def check_file(self, rule: Any, rel: str, root: Any) -> list[Hit]:
+        from pathlib import Path
+        try:
+            with open(Path(root) / rel, encoding="utf-8", errors="replace") as fh:
+                text = fh.read(256 * 1024)
+        except OSError:
+            return []
+        hits = []
+        for line, cmd, what, instead in process_lines(rel.rsplit("/", 1)[-1], text):
+            msg = (f"Declares {what} (`{cmd}`) that runs for as long as the deployment lives; a Worker runs only "
+                   f"while a request, a cron run or a queue batch is handled. On Workers: {instead}; on Containers: "
+                   "one instance of it, as its own container.")
+            hits.append(Hit(line, 1, line, cmd, message=msg))
+        return hits
