@@ -20,7 +20,7 @@ from typing import Any
 from . import quick
 from .parsing.facts import Arg, Assign, Call, ClassDef, FileFacts, Import, Invoke, StateVar, Suppression
 
-FORMAT = 12
+FORMAT = 13
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +99,8 @@ def encode(f: FileFacts) -> str:
         "linkable": sorted(f.linkable),
         "spans": [[k, lo, hi] for k, (lo, hi) in f.spans.items()],
         "suppressions": [[s.line, s.rules, s.reason, s.own_line, s.file_level] for s in f.suppressions],
-        "state": [[s.name, s.kind, s.line, s.column, s.snippet, s.ctor, s.writes, s.owner] for s in f.state],
+        "state": [[s.name, s.kind, s.line, s.column, s.snippet, s.ctor, s.writes, s.owner, s.writers]
+                  for s in f.state],
         "exports": f.exports,
         "assigns": [[a.target, a.line, a.column, a.snippet, _arg_out(a.value), a.scope] for a in f.assigns],
         "classes": [[c.name, c.line, c.bases] for c in f.classes],
@@ -124,9 +125,9 @@ def decode(text: str) -> FileFacts:
     f.spans = {str(k): (int(lo), int(hi)) for k, lo, hi in d["spans"]}
     for ln, rules, reason, own, fl in d["suppressions"]:
         f.suppressions.append(Suppression(int(ln), [str(r) for r in rules], str(reason), bool(own), bool(fl)))
-    for name, kind, ln, col, snip, ctor, writes, owner in d["state"]:
+    for name, kind, ln, col, snip, ctor, writes, owner, writers in d["state"]:
         f.state.append(StateVar(str(name), str(kind), int(ln), int(col), str(snip), str(ctor),
-                                [int(w) for w in writes], str(owner)))
+                                [int(w) for w in writes], str(owner), [str(w) for w in writers]))
     f.exports = {str(k): str(v) for k, v in d["exports"].items()}
     for tgt, ln, col, snip, val, scope in d.get("assigns", []):
         f.assigns.append(Assign(str(tgt), int(ln), int(col), str(snip), _arg_in(val), str(scope)))

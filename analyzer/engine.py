@@ -16,7 +16,8 @@ from .dependencies import analyse_dependencies
 from .discovery import Discovery, discover
 from .evaluate import apply_suppressions, evaluate, finalize, link_related, verdict_of
 from .extract import AGAIN_PARALLEL_BYTES, DEADLINE, parse_all
-from .lifetime import mark_process_state, mark_startup_calls, process_wide_instances, startup_functions
+from .lifetime import (mark_process_state, mark_startup_calls, mark_startup_state, process_wide_instances,
+                       startup_functions)
 from .frameworks import browser_reason, detect_frameworks, framework_entries
 from .graph import Resolver, build_graph, classify, find_entries, front_end_roots, link_modules
 from .model import ScanError
@@ -109,7 +110,9 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         for f in files:   # the names have served their purpose: nothing downstream can match them
             f.linkable = set()
     # where code runs: functions called while a module loads make their calls at load time too (lifetime.py)
-    mark_startup_calls(files, startup_functions(files, resolver))
+    startup = startup_functions(files, resolver)
+    mark_startup_calls(files, startup)
+    mark_startup_state(files, startup)
     mark_process_state(files, process_wide_instances(files, resolver))
     mains = [settings.main] if settings.main else []
     for sub, st in scoped.items():

@@ -114,6 +114,22 @@ def startup_functions(files: list[FileFacts], res: Resolver) -> dict[str, dict[s
     return out
 
 
+def mark_startup_state(files: list[FileFacts], startup: dict[str, dict[str, str]]) -> None:
+    """A module-level container filled only by functions that run while the module loads (a command registry
+    built from a folder, a table loaded at start-up) is read-only afterwards: per-isolate copies are the same
+    data, so it is not shared state. `StateVar.lifetime` says so ('startup-only: ...')."""
+    for f in files:
+        funcs = startup.get(f.path, {})
+        for sv in f.state:
+            if sv.owner or not sv.writers:
+                continue
+            roots = {_root(w) for w in sv.writers}
+            if all(r in funcs for r in roots if r):
+                first = sorted(r for r in roots if r)
+                if first:
+                    sv.lifetime = f"startup-only: filled by {', '.join(x + '()' for x in first)} while the module loads"
+
+
 def mark_startup_calls(files: list[FileFacts], startup: dict[str, dict[str, str]]) -> int:
     """Calls made inside start-up functions run at module load: `top_level` and `via` say so. Returns how many."""
     n = 0

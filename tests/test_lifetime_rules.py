@@ -208,3 +208,19 @@ def test_processes_declared_beside_the_web_server(tmp_path: Path) -> None:
     res = scan(tmp_path, ScanOptions(jobs=1, use_cache=False))
     got = sorted((f.path, f.line) for f in res.findings if f.rule_id == "worker-process-declared")
     assert got == [("Dockerfile", 2), ("Procfile", 2), ("Procfile", 3), ("docker-compose.yml", 5)], got
+
+
+def test_containers_filled_only_at_start_up_are_not_shared_state(tmp_path: Path) -> None:
+    text = ("const fs = require('fs');\n"
+            "const commands = new Map();\n"
+            "const seen = new Set();\n"
+            "function loadCommands() {\n"
+            "  for (const f of ['ping', 'help']) commands.set(f, require(`./commands/${f}.js`));\n"
+            "}\n"
+            "loadCommands();\n"
+            "module.exports = function onMessage(msg) { seen.add(msg.author); return commands.get(msg.name); };\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "bot.js").write_text(text)
+    res = scan(tmp_path, ScanOptions(jobs=1, use_cache=False))
+    lines = sorted(f.line for f in res.findings if f.rule_id == "module-state-shared")
+    assert lines == [3], lines          # `seen` is written per message; `commands` only at start-up

@@ -84,6 +84,7 @@ class StateVar:
     ctor: str = ""              # qualified constructor when created with `new X()` / `X()`
     writes: list[int] = field(default_factory=list)   # lines inside functions that mutate it
     owner: str = ""             # the class whose instances hold it (`this.jobs = new Map()`), '' at module level
+    writers: list[str] = field(default_factory=list)  # the functions the writes are made in (symbols)
     lifetime: str = ""          # for an instance field: why that instance lives for the process (lifetime.py)
 
 

@@ -294,6 +294,9 @@ class ExtractorBase:
         line = node.start_point[0] + 1
         if line not in sv.writes:
             sv.writes.append(line)
+        writer = self.frames[-1].symbol if self.frames else ""
+        if writer not in sv.writers:
+            sv.writers.append(writer)
 
 
 @lru_cache(maxsize=256)

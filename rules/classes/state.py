@@ -38,6 +38,8 @@ class ModuleState:
                 continue
             if sv.owner and not sv.lifetime:
                 continue      # a field of instances made per request (or not known to live for the process)
+            if sv.lifetime.startswith("startup-only"):
+                continue      # filled while the module loads, only read afterwards: the same data in every isolate
             role = next((label for rx, label in ROLE_HINTS if rx.search(sv.name)), "shared state")
             what = {"counter": "counter", "map": "Map", "set": "Set", "object": "object", "array": "array",
                     "dict": "dict", "list": "list"}.get(sv.kind, sv.kind)
