@@ -14,7 +14,7 @@ import tree_sitter_python as tspy
 
 from .relevance import PY_STDLIB, Keep, keeper
 from .scopes import ExtractorBase
-from .facts import Arg, Call, FileFacts, Import, StateVar
+from .facts import Arg, Assign, Call, ClassDef, FileFacts, Import, StateVar, prune
 
 QUERY = """
 (import_statement) @import
@@ -49,6 +49,20 @@ STATE_CTORS = {"dict": "dict", "list": "list", "set": "set", "collections.defaul
                "weakref.WeakValueDictionary": "dict"}
 
 FUNCTION_TYPES = {"function_definition", "lambda"}
+
+# Module-level assignments kept as `Assign` facts (settings a rule may read): UPPER_CASE names (Django and Flask
+# settings, Celery's old-style names) and the lower-case names of Celery configuration modules.
+_SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+LOWER_SETTINGS = frozenset({"beat_schedule", "celerybeat_schedule", "broker_url", "result_backend"})
+# Class bases a class name is not resolved to: they say nothing about what its instances do.
+_PLAIN_BASES = re.compile(r"^(object|type|[\w.]*(Error|Exception|Warning)|"
+                          r"(typing|typing_extensions|abc|enum|collections\.abc|dataclasses|numbers)\..*|"
+                          r"typing\.Generic\[\]|Generic\[\]|Protocol|NamedTuple|TypedDict)$")
+_CONTAINER_BASES = frozenset({"dict", "list", "set"})
+# A function that rebinds a module global at start-up loads configuration or a model once (memoisation): not
+# request-time state.
+_STARTUP_FN = re.compile(r"(?i)^_*(startup|on_startup|lifespan|init\w*|setup\w*|load\w*|configure\w*|"
+                         r"connect\w*|main|create_app|bootstrap\w*|before_first_request)$")
 
 # Builtins that a rule may name; any bare name resolves to itself unless bound by an import or assignment.
 WRAPPERS = {"functools.partial", "asyncio.to_thread", "loop.run_in_executor"}
@@ -151,6 +165,11 @@ class _Extractor(ExtractorBase):
         self.global_decls: dict[int, set[str]] = {}
         self.param_types: dict[tuple[int, str], str] = {}   # (function start byte, name) -> qname
         self.decorator_calls: set[tuple[int, int]] = set()   # byte ranges of `@deco(...)` calls
+        self.class_bases: dict[int, ClassDef] = {}        # class start byte -> the class and its bases
+        self.local_classes: set[str] = set()              # classes defined in this file (symbols)
+        self.class_containers: set[str] = set()           # attributes some class body sets to a container
+        self.self_assigned: set[tuple[str, str]] = set()  # (class, attr) assigned through `self.` in a method
+        self.module_plain: dict[str, tuple[ts.Node, ts.Node]] = {}   # module-level `name = <not a container>`
         self.recording = False    # True in the facts pass
         self.clean = True         # no syntax errors: a plain `a.b.c` text is an attribute chain (resolve_dotted)
         self.reset_stack()
@@ -165,7 +184,14 @@ class _Extractor(ExtractorBase):
                 self.push_guard(node, self._cli_guard(node))
         elif cap == "cls":
             nm = node.child_by_field_name("name")
+            top = not self.frames
             self.push_frame(node, False, nm.text.decode() if nm is not None else "<class>")
+            if not self.recording:
+                self.learn_class(node, nm, top)
+            else:
+                cd = self.class_bases.get(node.start_byte)
+                if cd is not None:
+                    self.facts.classes.append(cd)
         elif not self.recording:
             return   # guards only matter to the facts pass
         elif cap == "if":
@@ -178,6 +204,33 @@ class _Extractor(ExtractorBase):
             if body is not None and self._catches_import_error(node):
                 self.push_guard(body, "optional import inside `try/except ImportError`: the code has a fallback "
                                       "when it is missing")
+
+    def learn_class(self, node: ts.Node, nm: ts.Node | None, top: bool) -> None:
+        """Bindings pass: a class and its bases (qualified names; a base defined earlier in this file by its own
+        name). A module-level class whose first telling base is a library class (or a dict/list/set) is bound to
+        it, so `MyBot(...).run()` resolves like `commands.Bot(...).run()` does, here and, through the exports, in
+        the modules that import it."""
+        if nm is None:
+            return
+        symbol = self.frames[-1].symbol
+        bases: list[str] = []
+        chosen = None
+        sup = node.child_by_field_name("superclasses")
+        for b in (sup.named_children if sup is not None else ()):
+            if b.type not in ("identifier", "attribute", "subscript", "call"):
+                continue
+            text = b.text.decode("utf-8", "replace")
+            q = self.resolve(b)
+            if q is None:
+                continue
+            bases.append(text if text in self.local_classes else q)
+            if chosen is None and not q.startswith("~") and not _PLAIN_BASES.match(q) and \
+                    ("." in q or q in _CONTAINER_BASES):
+                chosen = q
+        self.local_classes.add(symbol)
+        self.class_bases[node.start_byte] = ClassDef(symbol, node.start_point[0] + 1, bases)
+        if top and chosen is not None:
+            self.bindings[nm.text.decode()] = chosen
 
     def _cli_guard(self, fn: ts.Node) -> str:
         """A function decorated as a command-line command (click, typer, app.cli) never runs in the Worker."""
@@ -422,6 +475,9 @@ class _Extractor(ExtractorBase):
         elif right.type == "integer" and right.text in (b"0", b"1"):
             kind = "counter"
         if kind is None:
+            name = left.text.decode()
+            if name not in self.module_plain:
+                self.module_plain[name] = (node, left)
             return
         row = node.start_point[0]
         sv = StateVar(left.text.decode(), kind, row + 1, node.start_point[1] + 1, self.line_text(row), ctor)
@@ -429,6 +485,8 @@ class _Extractor(ExtractorBase):
         self.state_names[sv.name] = sv
 
     def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
+        if self.recording and self.class_containers:
+            self.note_class_write(ident, node)
         while ident is not None and ident.type in ("subscript", "attribute"):
             ident = ident.child_by_field_name("value" if ident.type == "subscript" else "object")
         self.record_write(ident, node)
@@ -445,6 +503,127 @@ class _Extractor(ExtractorBase):
                 self.note_write(left, node)
             return
         self.note_write(left, node)
+
+    def enclosing_class(self) -> str:
+        """The symbol of the innermost class around the node being handled ('' outside classes)."""
+        for fr in reversed(self.frames):
+            if not fr.is_fn:
+                return fr.symbol
+        return ""
+
+    def is_container(self, right: ts.Node) -> bool:
+        t = right.type
+        if t in ("dictionary", "list", "set"):
+            return True
+        if t == "call":
+            return (self.resolve(right.child_by_field_name("function")) or "") in STATE_CTORS
+        return False
+
+    def note_rebinding(self, name: str, node: ts.Node) -> None:
+        """Bindings pass: `global X; X = ...` in a function that runs per request or per job (an async function,
+        or one registered by a decorator), not a start-up loader: the module-level X is process state."""
+        fr = self.fns[-1]
+        fn = fr.node
+        if fn.type != "function_definition" or _STARTUP_FN.match(fr.symbol.rsplit(".", 1)[-1]):
+            return
+        is_async = fn.children[0].type == "async" if fn.children else False
+        parent = fn.parent      # once per rebinding of a declared global: rare, so the walk up is fine
+        decos = [d.text for d in parent.named_children if d.type == "decorator"] \
+            if parent is not None and parent.type == "decorated_definition" else []
+        if not (is_async or decos) or any(b"startup" in d or b"on_event" in d for d in decos):
+            return
+        if name in self.state_names or name not in self.module_plain:
+            return
+        stmt, left = self.module_plain[name]
+        row = stmt.start_point[0]
+        sv = StateVar(name, "global", row + 1, stmt.start_point[1] + 1, self.line_text(row))
+        self.facts.state.append(sv)
+        self.state_names[name] = sv
+        self.record_write_name(name, node)
+
+    def on_assign_facts(self, node: ts.Node) -> None:
+        """Facts pass: settings and class attributes (`Assign`), and writes to class-level containers."""
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        lt = left.type
+        if self.fns:
+            if lt == "subscript" or lt == "attribute":
+                self.note_class_write(left, node)
+            return
+        scope = self.frames[-1].symbol if self.frames else ""
+        if lt == "identifier":
+            name = left.text.decode("utf-8", "replace")
+            if scope:
+                if not self.is_container(right):
+                    return
+                target = f"{scope}.{name}"
+            elif _SETTING_NAME.match(name) or name in LOWER_SETTINGS:
+                target = name
+            else:
+                return
+        elif scope:
+            return
+        elif lt == "attribute" and _DOTTED.fullmatch(left.text):
+            target = left.text.decode()
+        elif lt == "subscript":
+            val = left.child_by_field_name("value")
+            key = left.child_by_field_name("subscript")
+            if val is None or key is None or key.type != "string" or not _DOTTED.fullmatch(val.text):
+                return
+            kv = _string_value(key)
+            if kv is None:
+                return
+            target = f'{val.text.decode()}["{kv}"]'
+        else:
+            return
+        saved = self.horizon
+        self.horizon = node.start_byte        # the value as it stands here, not as later assignments leave it
+        try:
+            value = prune(self.arg(right))
+        finally:
+            self.horizon = saved
+        row = node.start_point[0]
+        self.facts.assigns.append(Assign(target, row + 1, node.start_point[1] + 1, self.line_text(row), value,
+                                         scope))
+
+    def note_class_write(self, target: ts.Node | None, node: ts.Node) -> None:
+        """Facts pass: a write inside a function to a class-level container (`cls._instances[k] = v`,
+        `Registry.items.append(x)`, `self._seen.add(x)` when no method assigns `self._seen`): a pattern fact
+        `@class-attr-write` with the class attribute, how it was reached and the key written."""
+        key = None
+        cur = target
+        while cur is not None and (cur.type == "subscript" or cur.type == "attribute"):
+            if cur.type == "subscript":
+                key = cur.child_by_field_name("subscript")
+                cur = cur.child_by_field_name("value")
+                continue
+            obj = cur.child_by_field_name("object")
+            if obj is not None and obj.type == "identifier":
+                attr = cur.child_by_field_name("attribute")
+                if attr is not None:
+                    self.class_write(obj.text.decode("utf-8", "replace"), attr.text.decode("utf-8", "replace"),
+                                     key.text.decode("utf-8", "replace") if key is not None else "", node)
+                return
+            key = None
+            cur = obj
+
+    def class_write(self, head: str, attr: str, key: str, node: ts.Node) -> None:
+        if attr not in self.class_containers or not self.fns:
+            return
+        if head == "self" or head == "cls":
+            cls = self.enclosing_class()
+            if not cls or (head == "self" and (cls, attr) in self.self_assigned):
+                return
+            via = head
+        elif head in self.local_classes:
+            cls, via = head, "class"
+        else:
+            return
+        self.add_call(node, "@class-attr-write", "pattern",
+                      [Arg("string", f"{cls}.{attr}", f"{cls}.{attr}"), Arg("string", via, via),
+                       Arg("other", None, key[:200])], {})
 
     def globals_in(self, node: ts.Node) -> set[str]:
         if not self.fns:
@@ -470,13 +649,19 @@ class _Extractor(ExtractorBase):
                 if q and not q.startswith(("~", "self.")):
                     self.bindings[key] = q
                 self.assign((-1, key), right)
+                cls = self.enclosing_class()
+                if cls and self.fns:
+                    self.self_assigned.add((cls, attr.text.decode()))
         if left is not None and left.type in ("subscript", "attribute"):
             self.note_write(left, node)
             return
         if left is not None and left.type == "identifier" and left.text.decode() in self.globals_in(node):
             self.note_write(left, node)
+            self.note_rebinding(left.text.decode(), node)
         if left is None or right is None or left.type != "identifier":
             return
+        if not self.fns and self.frames and self.is_container(right):
+            self.class_containers.add(left.text.decode())   # a class attribute holding a dict/list/set
         self.record_state(node, left, right)
         q = self.resolve(right)
         name = left.text.decode()
@@ -580,9 +765,14 @@ class _Extractor(ExtractorBase):
         if env is not None and env.search(self.src, fn.end_byte, node.end_byte) is not None:
             return False      # (a superset of the argument list's bytes: the full path looks closer)
         self.skip_call(node, q, self.linkable(q))
-        if self.state_names and b"." in text and text.rpartition(b".")[2] in _MUTATOR_BYTES:
-            # `head.x.append(...)`: a write to `head` when it is module state
-            self.record_write_name(text.partition(b".")[0].decode(), node)
+        if b"." in text and text.rpartition(b".")[2] in _MUTATOR_BYTES:
+            if self.state_names:
+                # `head.x.append(...)`: a write to `head` when it is module state
+                self.record_write_name(text.partition(b".")[0].decode(), node)
+            if self.class_containers and text.count(b".") >= 2:
+                # `cls.items.append(...)`: a write to a class-level container
+                head, attr = text.split(b".", 2)[:2]
+                self.class_write(head.decode(), attr.decode(), "", node)
         return True
 
     def note_mutation(self, fn: ts.Node, node: ts.Node) -> None:
@@ -702,6 +892,7 @@ class _Extractor(ExtractorBase):
             "importfrom": lambda n: self.on_import_from(n, True),
             "call": self.on_call, "decorator": self.on_decorator, "loop": self.on_loop,
             "massign": self.on_massign, "comment": self.on_comment, "sub": self.on_subscript,
+            "assign": self.on_assign_facts,
         })
 
 
