@@ -134,9 +134,15 @@ _MAIN_GUARD = re.compile(r"""__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s
 _TYPE_CHECKING = re.compile(r"^(typing\.)?TYPE_CHECKING$")
 
 
-# decorators that make a function a command-line command (click, typer, Flask's app.cli, Django-style)
-CLI_DECORATOR = re.compile(r"(^click\.(command|group)$|\.command$|\.cli\.command$|^typer\.Typer\(\)\.command$|"
-                           r"\.group$|^flask\.cli\.with_appcontext$)")
+# decorators that make a function a command-line command (click, typer, Flask's app.cli)
+CLI_DECORATOR = re.compile(r"(^(click|asyncclick|cloup|rich_click)\.(.*\.)?(command|group)$|\.cli\.command$|"
+                           r"^typer\.Typer\(\)\.(command|callback)$|^flask\.cli\.with_appcontext$)")
+# `@x.command()` / `@x.group()` on a name this file cannot resolve is a CLI command only when the file uses a CLI
+# library: chat bots (`@bot.command()`, `@app.command("/cmd")`) register commands with the same names
+CLI_NAMED = re.compile(r"\.(command|group)$")
+CLI_LIBRARIES = frozenset({"click", "asyncclick", "cloup", "rich_click", "typer"})
+NOT_CLI_ROOTS = frozenset({"discord", "disnake", "nextcord", "interactions", "hikari", "lightbulb", "slack_bolt",
+                           "telegram", "aiogram", "telebot", "pyrogram", "twitchio"})
 
 
 def python_guard(cond: str) -> str:
@@ -243,7 +249,8 @@ class _Extractor(ExtractorBase):
             expr = dec.named_children[0]
             target = expr.child_by_field_name("function") if expr.type == "call" else expr
             q = self.resolve(target) or ""
-            if CLI_DECORATOR.search(q):
+            if CLI_DECORATOR.search(q) or (CLI_NAMED.search(q) and self.import_roots & CLI_LIBRARIES and
+                                           q.split(".", 1)[0] not in NOT_CLI_ROOTS):
                 return (f"inside a command-line command (`@{q.split('.')[-1]}`), which runs from a "
                         "terminal, not in the deployed Worker")
         return ""
