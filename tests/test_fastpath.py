@@ -69,6 +69,9 @@ AWKWARD = [
     "        cls.seen.update(a=1)\n        cls.seen.inner.pop()\n        del B.seen[m.id]\n"
     "class C(B):\n    pass\nC().run('t')\nDATABASES = {'default': {'ENGINE': 'x'}}\napp.conf.beat_schedule = {}\n"
     "app.config['SECRET_KEY'] = 'k'\nV = 1\nasync def up():\n    global V\n    V = 2\n",
+    # writes to module state from start-up functions (by name or by decorator) are not state writes
+    "CACHE = {}\nasync def lifespan(app):\n    CACHE['m'] = 1\n    CACHE.update(a=1)\n"
+    "@app.on_event('startup')\nasync def boot():\n    CACHE.setdefault('x', 1)\ndef handler():\n    CACHE.pop('m')\n",
     # syntax errors: the fast path is off for the whole file
     "import os\nos.system('x'\ndef (:\n    os.path.join(\n",
 ]

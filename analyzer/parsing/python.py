@@ -61,6 +61,12 @@ _PLAIN_BASES = re.compile(r"^(object|type|[\w.]*(Error|Exception|Warning)|"
 _CONTAINER_BASES = frozenset({"dict", "list", "set"})
 # A function that rebinds a module global at start-up loads configuration or a model once (memoisation): not
 # request-time state.
+# Functions that run once when the app starts (FastAPI lifespan, startup hooks, app factories): what they store in
+# module state is configuration or a loaded model read afterwards (memoisation), not state shared by requests.
+_STARTUP_ONLY = re.compile(r"(?i)^_*(lifespan|startup|on_startup|startup_event|app_startup|on_start|create_app|"
+                           r"init_app|initialize|init|setup|bootstrap|configure|load_models?|load_config|"
+                           r"load_settings)$")
+_STARTUP_DECORATOR = re.compile(rb"on_event\(\s*['\"]startup|\.on_startup\b|before_first_request")
 _STARTUP_FN = re.compile(r"(?i)^_*(startup|on_startup|lifespan|init\w*|setup\w*|load\w*|configure\w*|"
                          r"connect\w*|main|create_app|bootstrap\w*|before_first_request)$")
 
@@ -176,6 +182,7 @@ class _Extractor(ExtractorBase):
         self.class_containers: set[str] = set()           # attributes some class body sets to a container
         self.self_assigned: set[tuple[str, str]] = set()  # (class, attr) assigned through `self.` in a method
         self.module_plain: dict[str, tuple[ts.Node, ts.Node]] = {}   # module-level `name = <not a container>`
+        self.startup_frames: dict[int, bool] = {}         # function start byte -> runs once at start-up
         self.recording = False    # True in the facts pass
         self.clean = True         # no syntax errors: a plain `a.b.c` text is an attribute chain (resolve_dotted)
         self.reset_stack()
@@ -525,6 +532,27 @@ class _Extractor(ExtractorBase):
         if t == "call":
             return (self.resolve(right.child_by_field_name("function")) or "") in STATE_CTORS
         return False
+
+    def record_write_name(self, name: str, node: ts.Node) -> None:
+        """A write to module state, unless it is made by a start-up function (see _STARTUP_ONLY)."""
+        if name in self.state_names and self.fns and self.in_startup():
+            return
+        super().record_write_name(name, node)
+
+    def in_startup(self) -> bool:
+        fr = next((f for f in reversed(self.fns) if f.node.type == "function_definition"), None)
+        if fr is None:
+            return False
+        known = self.startup_frames.get(fr.start)
+        if known is None:
+            known = bool(_STARTUP_ONLY.match(fr.symbol.rsplit(".", 1)[-1]))
+            if not known:
+                parent = fr.node.parent     # once per function that writes module state: rare
+                if parent is not None and parent.type == "decorated_definition":
+                    known = any(d.type == "decorator" and _STARTUP_DECORATOR.search(d.text)
+                                for d in parent.named_children)
+            self.startup_frames[fr.start] = known
+        return known
 
     def note_rebinding(self, name: str, node: ts.Node) -> None:
         """Bindings pass: `global X; X = ...` in a function that runs per request or per job (an async function,
