@@ -112,6 +112,8 @@ CALLS: tuple[str, ...] = (
     "django_celery_beat.models.PeriodicTask.objects.*", "celery.schedules.*", "*.conf.update",
     "django.conf.urls.static.static", "django.contrib.staticfiles.urls.staticfiles_urlpatterns",
     "pickle.load", "dill.load", "cloudpickle.load", "joblib.load", "skops.io.load",
+    "argparse.ArgumentParser().parse_args", "argparse.ArgumentParser().parse_known_args",
+    "argparse.ArgumentParser().add_argument",
     "@class-attr-write", "slowapi.Limiter", "slowapi.extension.Limiter", "flask_limiter.Limiter",
     "flask_limiter.extension.Limiter",
 )
@@ -643,4 +645,40 @@ class RateLimitMemory:
                    "its own and isolates come and go, so the limit is not enforced. Use Cloudflare's rate limiting "
                    "(WAF rules or the Workers rate-limit binding), or counters in a Durable Object.")
             hits.append(_hit(c, msg))
+        return hits
+
+
+# ========================================================================================== argv at import
+
+class ArgvAtImport:
+    """`py-argv-at-import`: command-line options parsed while the module loads (not under `__main__`)."""
+
+    def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
+        hits = []
+        parses = [c for c in facts.calls if c.kind == "call" and c.top_level and not c.guard and
+                  c.qname in ("argparse.ArgumentParser().parse_args", "argparse.ArgumentParser().parse_known_args")]
+        if not parses:
+            return []
+        required = []
+        for c in facts.calls:
+            if c.qname != "argparse.ArgumentParser().add_argument" or not c.args:
+                continue
+            first = c.args[0]
+            req = c.kwargs.get("required")
+            if (first.kind == "string" and first.value and not first.value.startswith("-")) or \
+                    (req is not None and req.kind == "bool" and req.value == "True"):
+                required.append(first.value or first.text)
+        for c in parses:
+            if c.args:
+                continue   # parse_args(some_list): the arguments do not come from sys.argv
+            if required:
+                shown = ", ".join(f"`{r}`" for r in required[:4])
+                msg = (f"Parses the command line while the module loads and requires {shown}; a Worker has no "
+                       "command line, so argparse exits (SystemExit) and the Worker fails to start. Move these "
+                       "settings to Worker vars and secrets (`self.env`).")
+                hits.append(_hit(c, msg))
+            else:
+                msg = ("Parses the command line while the module loads; a Worker has no command line, so every "
+                       "option takes its default. Move the settings to Worker vars and secrets (`self.env`).")
+                hits.append(_hit(c, msg, "warning"))
         return hits
