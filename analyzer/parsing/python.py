@@ -591,7 +591,8 @@ class _Extractor(ExtractorBase):
         if lt == "identifier":
             name = left.text.decode("utf-8", "replace")
             if scope:
-                if not self.is_container(right):
+                # class attributes: containers (registries), and UPPER_CASE settings of config classes
+                if not (self.is_container(right) or _SETTING_NAME.match(name)):
                     return
                 target = f"{scope}.{name}"
             elif _SETTING_NAME.match(name) or name in LOWER_SETTINGS:

@@ -113,7 +113,10 @@ CALLS: tuple[str, ...] = (
     "django.conf.urls.static.static", "django.contrib.staticfiles.urls.staticfiles_urlpatterns",
     "pickle.load", "dill.load", "cloudpickle.load", "joblib.load", "skops.io.load",
     "argparse.ArgumentParser().parse_args", "argparse.ArgumentParser().parse_known_args",
+    "asyncio.create_task", "asyncio.ensure_future", "*.create_task", "*.config.update", "*.config.from_mapping",
     "argparse.ArgumentParser().add_argument",
+    "chromadb.PersistentClient", "langchain*Chroma*", "langchain*FAISS*", "*.save_local", "lancedb.connect",
+    "qdrant_client.QdrantClient", "llama_index*StorageContext.from_defaults", "*.storage_context.persist",
     "@class-attr-write", "slowapi.Limiter", "slowapi.extension.Limiter", "flask_limiter.Limiter",
     "flask_limiter.extension.Limiter",
 )
@@ -549,6 +552,14 @@ class SecretAtImport:
 
 # ========================================================================================= class-level state
 
+def _is_container(v: Arg) -> bool:
+    return v.kind in ("object", "array") or (v.kind == "call" and (v.value or "") in _STATE_CTORS)
+
+
+_STATE_CTORS = {"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.deque",
+                "collections.Counter", "weakref.WeakValueDictionary"}
+
+
 class ClassLevelState:
     """`py-class-level-state`: a dict/list/set in a class body (one copy for the process) written by methods."""
 
@@ -572,7 +583,7 @@ class ClassLevelState:
 
         hits = []
         for a in facts.assigns:
-            if not a.scope or a.value is None:
+            if not a.scope or a.value is None or not _is_container(a.value):
                 continue
             attr = a.target[len(a.scope) + 1:]
             if _CACHE_NAME.search(attr):
@@ -681,4 +692,143 @@ class ArgvAtImport:
                 msg = ("Parses the command line while the module loads; a Worker has no command line, so every "
                        "option takes its default. Move the settings to Worker vars and secrets (`self.env`).")
                 hits.append(_hit(c, msg, "warning"))
+        return hits
+
+
+# ====================================================================================== background tasks
+
+_TASK_CALLS = re.compile(r"^(asyncio\.(create_task|ensure_future)|asyncio\.(get_event_loop|get_running_loop|"
+                         r"new_event_loop)\(\)\.create_task|.*\.loop\.create_task|loop\.create_task|"
+                         r"asyncio\.TaskGroup\(\)\.create_task)$")
+_FIRE_AND_FORGET = re.compile(r"^(await\s+)?[\w.()\[\]]*\b(create_task|ensure_future)\(")
+_STARTUP_SYMBOL = re.compile(r"(?i)^_*(lifespan|startup|on_startup|startup_event|app_startup|on_ready|setup_hook|"
+                             r"on_start|create_app|init_app|initialize|init|setup|bootstrap|main)$")
+
+
+class BackgroundTask:
+    """`py-background-task`: an asyncio task started and not awaited: at start-up it is a background loop for
+    the life of the process; in a handler it is cut off when the response is sent."""
+
+    def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
+        hits = []
+        for c in facts.calls:
+            if c.kind != "call" or c.top_level or not _TASK_CALLS.match(c.qname) or \
+                    "TaskGroup" in c.qname or not _FIRE_AND_FORGET.match(c.snippet):
+                continue   # kept in a variable (awaited or gathered later), or a TaskGroup that awaits it
+            fn = c.symbol.rsplit(".", 1)[-1]
+            if fn in ("__init__", "__post_init__", "__aenter__", "__enter__"):
+                continue   # an object starting work it awaits itself later (a prefetch): its own lifetime
+            target = c.args[0].text if c.args else "the coroutine"
+            if _STARTUP_SYMBOL.match(fn):
+                msg = (f"Starts `{target[:60]}` as a background task from `{fn}` and never awaits it: it runs for "
+                       "the life of the process (a poller, a sender, a refresh loop), but a Python Worker has no "
+                       "process between events. Use a Cron Trigger, a Queue consumer or a Durable Object alarm.")
+                hits.append(_hit(c, msg, "blocker"))
+            else:
+                msg = (f"Starts `{target[:60]}` as a task and returns without awaiting it; a Worker stops running "
+                       "a request's work once its response is sent (at most 30 s more through `ctx.waitUntil`), so "
+                       "the task is cut off. Await it, pass it to `ctx.waitUntil`, or send it to a Queue.")
+                hits.append(_hit(c, msg))
+        return hits
+
+
+# ======================================================================================== database URLs
+
+_DB_URL_SETTINGS = re.compile(r"(^|[.\[\"])(SQLALCHEMY_DATABASE_URI|SQLALCHEMY_BINDS|MONGO_URI|MONGODB_URI|"
+                              r"MONGODB_HOST)\b")
+_SERVER_URL = re.compile(r"^(postgres(ql)?|postgis|mysql|mariadb|mssql|oracle|cockroach(db)?|mongodb(\+srv)?|"
+                         r"redis|rediss)(\+\w+)?://", re.I)
+_SQLITE_FILE_URL = re.compile(r"^sqlite(\+\w+)?:///(?!:memory:)(?!$).+", re.I)
+
+
+def _url_literals(a: Arg | None) -> list[str]:
+    return [x.value or "" for x in _walk(a) if x.kind in ("string", "template") and x.value and
+            (_SERVER_URL.match(x.value) or x.value.lower().startswith("sqlite"))]
+
+
+class DatabaseUrlSetting:
+    """`py-database-url-setting`: Flask-SQLAlchemy / Flask-PyMongo connect with the URL in the app's config."""
+
+    def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
+        hits = []
+        sites: list[tuple[Any, str, Arg | None]] = []
+        for a in facts.assigns:
+            m = _DB_URL_SETTINGS.search(a.target)
+            if m:
+                sites.append((a, m.group(2), a.value))
+        for c in facts.calls:
+            if c.kind == "call" and c.qname.endswith((".config.update", ".config.from_mapping")):
+                for k, v in c.kwargs.items():
+                    if _DB_URL_SETTINGS.search(k):
+                        sites.append((c, k, v))
+        for site, name, value in sites:
+            urls = _url_literals(value)
+            sqlite = next((u for u in urls if _SQLITE_FILE_URL.match(u)), None)
+            server = next((u for u in urls if _SERVER_URL.match(u)), None)
+            if sqlite is None and server is None:
+                if any(u.lower().startswith("sqlite") for u in urls):
+                    continue   # sqlite:// or sqlite:///:memory: works in Pyodide's memory
+                if value is None or value.kind in ("string", "none"):
+                    continue
+                msg = (f"`{name}` comes from the environment at run time; a PostgreSQL, MySQL or MongoDB URL needs "
+                       "a driver with raw TCP sockets, which Python Workers do not have (only SQLite in memory "
+                       "works there).")
+                sev = "warning"
+            elif server is not None:
+                scheme = server.split("://")[0]
+                msg = (f"`{name}` points the app at a server database (`{scheme}://...`); its driver connects over a "
+                       "raw TCP socket, which Python Workers do not have. Use D1 (or reach the database from a "
+                       "JavaScript Worker through Hyperdrive), or keep the app in a Container.")
+                sev = None
+            else:
+                msg = (f"`{name}` is a SQLite file (`{sqlite[:60]}`); a Python Worker has no persistent disk, so the "
+                       "database is empty at start and every write is lost. Use D1 or a SQLite-backed Durable Object.")
+                sev = None
+            if isinstance(site, Call):
+                hits.append(_hit(site, msg, sev))
+            else:
+                hits.append(_assign_hit(site, msg, sev))
+        return hits
+
+
+# ===================================================================================== local vector stores
+
+_VECTOR_STORES: list[tuple[re.Pattern[str], str | None]] = [
+    (re.compile(r"^chromadb\.PersistentClient$"), None),
+    (re.compile(r"^(langchain\w*(\.\w+)*\.)?Chroma(\.from_documents|\.from_texts)?$"), "persist_directory"),
+    (re.compile(r"^langchain\w*(\.\w+)*\.FAISS\.load_local$"), None),
+    (re.compile(r"^langchain\w*(\.\w+)*\.FAISS\..*\.save_local$|.*\.save_local$"), None),
+    (re.compile(r"^lancedb\.connect$"), None),
+    (re.compile(r"^qdrant_client\.QdrantClient$"), "path"),
+    (re.compile(r"^llama_index(\.\w+)*\.StorageContext\.from_defaults$"), "persist_dir"),
+    (re.compile(r"^.*\.storage_context\.persist$"), None),
+]
+
+
+class LocalVectorStore:
+    """`py-local-vector-store`: a vector database kept in files on local disk (Chroma persist directories, FAISS
+    save_local/load_local, LanceDB, Qdrant local mode, LlamaIndex persist_dir)."""
+
+    def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
+        hits = []
+        vector_file = None
+        for c in facts.calls:
+            if c.kind != "call":
+                continue
+            spec = next((kw for rx, kw in _VECTOR_STORES if rx.match(c.qname)), "")
+            if spec == "":
+                continue
+            if spec is not None and spec not in c.kwargs:
+                continue   # in memory (no persist directory / path): nothing on disk
+            if c.qname.endswith(".save_local") and not c.qname.startswith("langchain"):
+                if vector_file is None:
+                    vector_file = any(i.module.startswith(("langchain", "faiss")) for i in facts.imports)
+                if not vector_file:
+                    continue
+            if c.qname == "lancedb.connect" and c.args and (c.args[0].value or "").startswith(("db://", "s3://")):
+                continue   # LanceDB Cloud or object storage
+            msg = (f"Keeps a vector index in files on local disk (`{c.qname.rsplit('.', 1)[-1]}`); a Python Worker "
+                   "has no persistent disk, so the index is missing at start and what is added is lost. Use "
+                   "Vectorize (the vector index binding) or a hosted vector database over HTTP.")
+            hits.append(_hit(c, msg))
         return hits
