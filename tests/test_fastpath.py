@@ -72,6 +72,10 @@ AWKWARD = [
     # writes to module state from start-up functions (by name or by decorator) are not state writes
     "CACHE = {}\nasync def lifespan(app):\n    CACHE['m'] = 1\n    CACHE.update(a=1)\n"
     "@app.on_event('startup')\nasync def boot():\n    CACHE.setdefault('x', 1)\ndef handler():\n    CACHE.pop('m')\n",
+    # containers on `self` of a class whose one instance is made at module level
+    "class M:\n    def __init__(self):\n        self.conns: list = []\n        self.by_id = {}\n"
+    "    def add(self, c):\n        self.conns.append(c)\n        self.by_id[c.id] = c\n        self.by_id.x.pop()\n"
+    "    def reset(self):\n        self.conns = []\n        del self.by_id[1]\nmanager = M()\n",
     # syntax errors: the fast path is off for the whole file
     "import os\nos.system('x'\ndef (:\n    os.path.join(\n",
 ]

@@ -67,6 +67,10 @@ _STARTUP_ONLY = re.compile(r"(?i)^_*(lifespan|startup|on_startup|startup_event|a
                            r"init_app|initialize|init|setup|bootstrap|configure|load_models?|load_config|"
                            r"load_settings)$")
 _STARTUP_DECORATOR = re.compile(rb"on_event\(\s*['\"]startup|\.on_startup\b|before_first_request")
+# Decorators that say nothing about when a function runs (a wrapper, a property, a cache)
+_PLAIN_DECORATOR = re.compile(rb"^@\s*(functools\.)?(wraps|property|staticmethod|classmethod|cached_property|"
+                              rb"lru_cache|cache|contextmanager|asynccontextmanager|overload|abstractmethod|"
+                              rb"\w+\.setter|\w+\.getter|\w+\.deleter|typing\.overload|abc\.abstractmethod)\b")
 _STARTUP_FN = re.compile(r"(?i)^_*(startup|on_startup|lifespan|init\w*|setup\w*|load\w*|configure\w*|"
                          r"connect\w*|main|create_app|bootstrap\w*|before_first_request)$")
 
@@ -183,6 +187,8 @@ class _Extractor(ExtractorBase):
         self.self_assigned: set[tuple[str, str]] = set()  # (class, attr) assigned through `self.` in a method
         self.module_plain: dict[str, tuple[ts.Node, ts.Node]] = {}   # module-level `name = <not a container>`
         self.startup_frames: dict[int, bool] = {}         # function start byte -> runs once at start-up
+        self.instance_containers: set[tuple[str, str]] = set()   # (class, attr): `self.attr = {}` in a method
+        self.singletons: dict[str, str] = {}              # local class -> the module-level name of its one instance
         self.recording = False    # True in the facts pass
         self.clean = True         # no syntax errors: a plain `a.b.c` text is an attribute chain (resolve_dotted)
         self.reset_stack()
@@ -499,7 +505,7 @@ class _Extractor(ExtractorBase):
         self.state_names[sv.name] = sv
 
     def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
-        if self.recording and self.class_containers:
+        if self.recording and (self.class_containers or self.singletons):
             self.note_class_write(ident, node)
         while ident is not None and ident.type in ("subscript", "attribute"):
             ident = ident.child_by_field_name("value" if ident.type == "subscript" else "object")
@@ -563,7 +569,8 @@ class _Extractor(ExtractorBase):
             return
         is_async = fn.children[0].type == "async" if fn.children else False
         parent = fn.parent      # once per rebinding of a declared global: rare, so the walk up is fine
-        decos = [d.text for d in parent.named_children if d.type == "decorator"] \
+        decos = [d.text for d in parent.named_children if d.type == "decorator" and
+                 not _PLAIN_DECORATOR.search(d.text)] \
             if parent is not None and parent.type == "decorated_definition" else []
         if not (is_async or decos) or any(b"startup" in d or b"on_event" in d for d in decos):
             return
@@ -584,6 +591,17 @@ class _Extractor(ExtractorBase):
             return
         lt = left.type
         if self.fns:
+            if lt == "attribute" and self.singletons:
+                objn = left.child_by_field_name("object")
+                attr = left.child_by_field_name("attribute")
+                cls = self.enclosing_class()
+                if objn is not None and attr is not None and objn.text == b"self" and cls in self.singletons and \
+                        self.is_container(right):
+                    # `self.rooms = {}` in a class whose one instance lives at module level: process state
+                    target = f"{cls}.{attr.text.decode()}"
+                    self.add_call(node, "@singleton-container", "pattern",
+                                  [Arg("string", target, target), Arg("string", self.singletons[cls],
+                                                                      self.singletons[cls])], {})
             if lt == "subscript" or lt == "attribute":
                 self.note_class_write(left, node)
             return
@@ -646,7 +664,14 @@ class _Extractor(ExtractorBase):
             cur = obj
 
     def class_write(self, head: str, attr: str, key: str, node: ts.Node) -> None:
-        if attr not in self.class_containers or not self.fns:
+        if not self.fns:
+            return
+        if head == "self" and self.singletons:
+            cls = self.enclosing_class()
+            if cls in self.singletons and (cls, attr) in self.instance_containers:
+                self.add_call(node, "@instance-attr-write", "pattern",
+                              [Arg("string", f"{cls}.{attr}", f"{cls}.{attr}")], {})
+        if attr not in self.class_containers:
             return
         if head == "self" or head == "cls":
             cls = self.enclosing_class()
@@ -688,6 +713,8 @@ class _Extractor(ExtractorBase):
                 cls = self.enclosing_class()
                 if cls and self.fns:
                     self.self_assigned.add((cls, attr.text.decode()))
+                    if self.is_container(right):
+                        self.instance_containers.add((cls, attr.text.decode()))
         if left is not None and left.type in ("subscript", "attribute"):
             self.note_write(left, node)
             return
@@ -698,6 +725,10 @@ class _Extractor(ExtractorBase):
             return
         if not self.fns and self.frames and self.is_container(right):
             self.class_containers.add(left.text.decode())   # a class attribute holding a dict/list/set
+        if not self.frames and right.type == "call":
+            fn = right.child_by_field_name("function")
+            if fn is not None and fn.type == "identifier" and fn.text.decode() in self.local_classes:
+                self.singletons.setdefault(fn.text.decode(), left.text.decode())   # `manager = Manager()`
         self.record_state(node, left, right)
         q = self.resolve(right)
         name = left.text.decode()
@@ -805,7 +836,7 @@ class _Extractor(ExtractorBase):
             if self.state_names:
                 # `head.x.append(...)`: a write to `head` when it is module state
                 self.record_write_name(text.partition(b".")[0].decode(), node)
-            if self.class_containers and text.count(b".") >= 2:
+            if (self.class_containers or self.singletons) and text.count(b".") >= 2:
                 # `cls.items.append(...)`: a write to a class-level container
                 head, attr = text.split(b".", 2)[:2]
                 self.class_write(head.decode(), attr.decode(), "", node)

@@ -117,7 +117,7 @@ CALLS: tuple[str, ...] = (
     "argparse.ArgumentParser().add_argument",
     "chromadb.PersistentClient", "langchain*Chroma*", "langchain*FAISS*", "*.save_local", "lancedb.connect",
     "qdrant_client.QdrantClient", "llama_index*StorageContext.from_defaults", "*.storage_context.persist",
-    "@class-attr-write", "slowapi.Limiter", "slowapi.extension.Limiter", "flask_limiter.Limiter",
+    "@class-attr-write", "@singleton-container", "@instance-attr-write", "slowapi.Limiter", "slowapi.extension.Limiter", "flask_limiter.Limiter",
     "flask_limiter.extension.Limiter",
 )
 
@@ -713,8 +713,9 @@ class BackgroundTask:
         hits = []
         for c in facts.calls:
             if c.kind != "call" or c.top_level or not _TASK_CALLS.match(c.qname) or \
-                    "TaskGroup" in c.qname or not _FIRE_AND_FORGET.match(c.snippet):
-                continue   # kept in a variable (awaited or gathered later), or a TaskGroup that awaits it
+                    "TaskGroup" in c.qname or not _FIRE_AND_FORGET.match(c.snippet) or \
+                    c.snippet.rstrip().endswith(","):
+                continue   # kept in a variable or a list (awaited or gathered later), or a TaskGroup awaits it
             fn = c.symbol.rsplit(".", 1)[-1]
             if fn in ("__init__", "__post_init__", "__aenter__", "__enter__"):
                 continue   # an object starting work it awaits itself later (a prefetch): its own lifetime
@@ -831,4 +832,45 @@ class LocalVectorStore:
                    "has no persistent disk, so the index is missing at start and what is added is lost. Use "
                    "Vectorize (the vector index binding) or a hosted vector database over HTTP.")
             hits.append(_hit(c, msg))
+        return hits
+
+
+# ===================================================================================== singleton instances
+
+class SingletonState:
+    """`py-singleton-state`: a container an object keeps on `self`, when the object is created once at module
+    level (`manager = ConnectionManager()`, `bot = ShopBot()`) and its methods write to it per request or event."""
+
+    def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
+        made: dict[str, Call] = {}
+        for c in facts.calls:
+            if c.kind == "pattern" and c.qname == "@singleton-container" and c.args:
+                t = c.args[0].value or ""
+                if t not in made or c.symbol.endswith(".__init__"):
+                    made[t] = c
+        if not made:
+            return []
+        writes: dict[str, list[int]] = {}
+        for c in facts.calls:
+            if c.kind == "pattern" and c.qname == "@instance-attr-write" and c.args:
+                fn = c.symbol.rsplit(".", 1)[-1]
+                if fn in ("__init__", "__post_init__") or _STARTUP_SYMBOL.match(fn):
+                    continue   # filled when the object is built or the app starts: read afterwards
+                writes.setdefault(c.args[0].value or "", []).append(c.line)
+        hits = []
+        for target, c in sorted(made.items(), key=lambda kv: kv[1].line):
+            lines = writes.get(target)
+            cls, _, attr = target.rpartition(".")
+            if not lines or _CACHE_NAME.search(attr):
+                continue
+            inst = c.args[1].value if len(c.args) > 1 else "the instance"
+            role, sev = next(((label, s) for rx, label, s in _ROLE_HINTS if rx.search(attr)),
+                             ("shared state", "warning"))
+            shown = ", ".join(str(x) for x in sorted(set(lines))[:5])
+            msg = (f"`self.{attr}` lives on `{inst}`, the one {cls} created for the whole process at module level, "
+                   f"and its methods write to it (line {shown}) as {role}; on Workers each isolate has its own "
+                   f"`{inst}`, isolates run in parallel and are evicted at any time, so one request's data is not "
+                   "there for the next. Keep it in KV, D1 or a Durable Object (live WebSocket connections in a "
+                   "Durable Object with the hibernation API).")
+            hits.append(_hit(c, msg, sev if rule.severity_for(ctx.target) == "warning" else None))
         return hits
