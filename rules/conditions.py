@@ -83,7 +83,8 @@ def is_tmp(a: Arg | None, depth: int = 0) -> bool:
 
 
 _PROJECT_ROOTS = ("__dirname", "__filename", "process.cwd()", "__file__", "os.getcwd()", "pathlib.Path.cwd()",
-                  "import.meta.dirname", "import.meta.url", "import.meta.filename")
+                  "import.meta.dirname", "import.meta.url", "import.meta.filename",
+                  "django.conf.settings.BASE_DIR")     # Django's project folder, read through settings
 
 
 def is_project_path(a: Arg | None, depth: int = 0) -> bool:
