@@ -894,7 +894,8 @@ class _Extractor(ExtractorBase):
             return
         ctext = cond.text.strip()
         # `while True`, or a stop flag: `while not stop.is_set()`, `while self.running`, `while running`
-        if ctext not in (b"True", b"1") and not re.fullmatch(rb"(not\s+)?[\w.]+(\.is_set\(\))?", ctext):
+        if ctext not in (b"True", b"1") and \
+                not re.fullmatch(rb"(not\s+)?[\w.]+(\.(is_set|is_closed|is_running)\(\))?", ctext):
             return
         body = node.child_by_field_name("body")
         if body is not None and re.search(rb"\b(sleep|wait)\s*\(", body.text):

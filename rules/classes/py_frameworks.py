@@ -712,7 +712,7 @@ class BackgroundTask:
     def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
         hits = []
         for c in facts.calls:
-            if c.kind != "call" or c.top_level or not _TASK_CALLS.match(c.qname) or \
+            if c.kind != "call" or (c.top_level and ".loop." not in c.qname) or not _TASK_CALLS.match(c.qname) or \
                     "TaskGroup" in c.qname or not _FIRE_AND_FORGET.match(c.snippet) or \
                     c.snippet.rstrip().endswith(","):
                 continue   # kept in a variable or a list (awaited or gathered later), or a TaskGroup awaits it
@@ -720,8 +720,9 @@ class BackgroundTask:
             if fn in ("__init__", "__post_init__", "__aenter__", "__enter__"):
                 continue   # an object starting work it awaits itself later (a prefetch): its own lifetime
             target = c.args[0].text if c.args else "the coroutine"
-            if _STARTUP_SYMBOL.match(fn):
-                msg = (f"Starts `{target[:60]}` as a background task from `{fn}` and never awaits it: it runs for "
+            if c.top_level or _STARTUP_SYMBOL.match(fn):
+                where = f"from `{fn}`" if fn else "while the module loads"
+                msg = (f"Starts `{target[:60]}` as a background task {where} and never awaits it: it runs for "
                        "the life of the process (a poller, a sender, a refresh loop), but a Python Worker has no "
                        "process between events. Use a Cron Trigger, a Queue consumer or a Durable Object alarm.")
                 hits.append(_hit(c, msg, "blocker"))
