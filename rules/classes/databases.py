@@ -42,6 +42,7 @@ PY_SOCKET_DRIVERS: dict[str, str] = {
     "cx_Oracle": "Oracle", "pymemcache": "Memcached", "bmemcached": "Memcached",
 }
 PY_SOCKET_DRIVERS["IndexedRedis"] = "Redis"
+PY_SOCKET_DRIVERS["mongoengine"] = "MongoDB"
 # Client and pool constructors of those drivers: where the change is made (the import is reported only when the file
 # creates no client). qualified name -> driver module
 PY_CLIENTS: dict[str, str] = {
@@ -69,6 +70,7 @@ PY_CLIENTS: dict[str, str] = {
     **{q: "aiomysql" for q in ("aiomysql.connect", "aiomysql.create_pool")},
     **{q: "asyncmy" for q in ("asyncmy.connect", "asyncmy.create_pool")},
     "pymongo.MongoClient": "pymongo", "motor.motor_asyncio.AsyncIOMotorClient": "motor",
+    "mongoengine.connect": "mongoengine",
     **{q: "pymemcache" for q in ("pymemcache.client.base.Client", "pymemcache.Client",
                                  "pymemcache.client.base.PooledClient")},
     "bmemcached.Client": "bmemcached", "cassandra.cluster.Cluster": "cassandra",
@@ -80,6 +82,8 @@ PY_ENGINES: list[tuple[str, str, str | None]] = [
     ("sqlalchemy.create_engine", "url", None),
     ("sqlalchemy.engine.create_engine", "url", None),
     ("sqlalchemy.ext.asyncio.create_async_engine", "url", None),
+    ("sqlmodel.create_engine", "url", None),
+    ("tortoise.Tortoise.init", "url", None),
     ("databases.Database", "url", None),
     ("peewee.PostgresqlDatabase", "-", "PostgreSQL"),
     ("peewee.MySQLDatabase", "-", "MySQL"),
