@@ -875,3 +875,60 @@ class SingletonState:
                    "Durable Object with the hibernation API).")
             hits.append(_hit(c, msg, sev if rule.severity_for(ctx.target) == "warning" else None))
         return hits
+
+
+# ========================================================================================= ARQ workers
+
+class ArqWorkerSettings:
+    """`py-arq-worker`: an ARQ `WorkerSettings` class (the task functions and cron jobs a worker process runs)."""
+
+    def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
+        if not _imports(facts, ("arq",)):
+            return []
+        hits = []
+        for a in facts.assigns:
+            if not a.scope or a.target not in (f"{a.scope}.functions", f"{a.scope}.cron_jobs"):
+                continue
+            if a.value is None or a.value.kind != "array" or not a.value.inner:
+                continue
+            names = [x.text for x in a.value.inner[:4]]
+            if a.target.endswith(".cron_jobs"):
+                msg = (f"ARQ cron jobs ({', '.join(names)}) run inside the ARQ worker process on its own schedule; "
+                       "a Python Worker has no such process. Declare them as Cron Triggers and run the job in a "
+                       "`scheduled` handler.")
+            else:
+                msg = (f"`{a.scope}` defines an ARQ worker ({', '.join(names)}): a process that polls Redis for jobs; "
+                       "a Python Worker only runs when an event arrives (and has no sockets for Redis). Use "
+                       "Cloudflare Queues (a `queue` handler) or Workflows.")
+            hits.append(_assign_hit(a, msg))
+        return hits
+
+
+# ===================================================================================== server-side sessions
+
+_SESSION_SETTINGS = {
+    "SESSION_TYPE": {"filesystem": "files on the local disk", "cachelib": "a cache in process memory or files",
+                     "memcached": "Memcached over a TCP socket", "redis": "Redis over a TCP socket",
+                     "mongodb": "MongoDB over a TCP socket"},
+    "SESSION_ENGINE": {"django.contrib.sessions.backends.file": "files on the local disk",
+                       "django.contrib.sessions.backends.cache": "the cache (process memory by default)"},
+}
+
+
+class ServerSessions:
+    """`py-server-sessions`: server-side sessions kept where a Worker cannot keep them (Flask-Session's
+    SESSION_TYPE, Django's SESSION_ENGINE file or cache backends)."""
+
+    def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
+        hits = []
+        for a in facts.assigns:
+            key = re.split(r"[.\[\"\]]+", a.target.strip('"]'))[-1]
+            table = _SESSION_SETTINGS.get(key)
+            lit = _literal(a.value)
+            if table is None or lit is None or lit not in table:
+                continue
+            msg = (f"Sessions are stored in {table[lit]} (`{key} = {lit!r}`); on Workers each isolate has its own "
+                   "memory and no persistent disk or raw sockets, so a user's session (login, cart, CSRF) is lost "
+                   "on the next request. Use signed-cookie sessions, or sessions in KV or a Durable Object.")
+            hits.append(_assign_hit(a, msg))
+        return hits
