@@ -75,7 +75,8 @@ AWKWARD = [
     # containers on `self` of a class whose one instance is made at module level
     "class M:\n    def __init__(self):\n        self.conns: list = []\n        self.by_id = {}\n"
     "    def add(self, c):\n        self.conns.append(c)\n        self.by_id[c.id] = c\n        self.by_id.x.pop()\n"
-    "    def reset(self):\n        self.conns = []\n        del self.by_id[1]\nmanager = M()\n",
+    "    def reset(self):\n        self.conns = []\n        del self.by_id[1]\nmanager = M()\n"
+    "def handler(c):\n    manager.add(c)\nif __name__ == '__main__':\n    other = M()\n",
     # syntax errors: the fast path is off for the whole file
     "import os\nos.system('x'\ndef (:\n    os.path.join(\n",
 ]

@@ -189,6 +189,7 @@ class _Extractor(ExtractorBase):
         self.startup_frames: dict[int, bool] = {}         # function start byte -> runs once at start-up
         self.instance_containers: set[tuple[str, str]] = set()   # (class, attr): `self.attr = {}` in a method
         self.singletons: dict[str, str] = {}              # local class -> the module-level name of its one instance
+        self.singleton_at: dict[str, int] = {}            # local class -> end byte of that instantiation
         self.recording = False    # True in the facts pass
         self.clean = True         # no syntax errors: a plain `a.b.c` text is an attribute chain (resolve_dotted)
         self.reset_stack()
@@ -212,7 +213,14 @@ class _Extractor(ExtractorBase):
                 if cd is not None:
                     self.facts.classes.append(cd)
         elif not self.recording:
-            return   # guards only matter to the facts pass
+            if cap == "if" and not self.frames:
+                # the bindings pass needs module-level guards only to tell a module's own singletons from an
+                # instance made by its `if __name__ == "__main__"` block
+                cond = node.child_by_field_name("condition")
+                cons = node.child_by_field_name("consequence")
+                if cond is not None and cons is not None:
+                    self.push_guard(cons, python_guard(cond.text.decode("utf-8", "replace")))
+            return   # other guards only matter to the facts pass
         elif cap == "if":
             cond = node.child_by_field_name("condition")
             cons = node.child_by_field_name("consequence")
@@ -539,6 +547,27 @@ class _Extractor(ExtractorBase):
             return (self.resolve(right.child_by_field_name("function")) or "") in STATE_CTORS
         return False
 
+    def learn_env_aliases(self) -> None:
+        super().learn_env_aliases()
+        self.check_singletons()
+
+    def check_singletons(self) -> None:
+        """Between the passes: keep a module-level instance as the class's one process-wide object only when the
+        file makes no other instance of the class and uses the instance inside functions (`manager.connect(ws)`
+        in a handler); a module constant of a class the file also instantiates per call is not one."""
+        src = self.src
+        keep = {}
+        for cls, name in self.singletons.items():
+            c, n = re.escape(cls.encode()), re.escape(name.encode())
+            made = len(re.findall(rb"(?<![\w.])" + c + rb"\s*\(", src)) - \
+                len(re.findall(rb"\bclass\s+" + c + rb"\s*\(", src))
+            if made != 1:
+                continue
+            if re.search(rb"\n[ \t]+[^\n#]*(?<![\w.])" + n + rb"\.", src[self.singleton_at[cls]:]) is None:
+                continue
+            keep[cls] = name
+        self.singletons = keep
+
     def record_write_name(self, name: str, node: ts.Node) -> None:
         """A write to module state, unless it is made by a start-up function (see _STARTUP_ONLY)."""
         if name in self.state_names and self.fns and self.in_startup():
@@ -725,10 +754,12 @@ class _Extractor(ExtractorBase):
             return
         if not self.fns and self.frames and self.is_container(right):
             self.class_containers.add(left.text.decode())   # a class attribute holding a dict/list/set
-        if not self.frames and right.type == "call":
+        if not self.frames and not self.guards and right.type == "call":
             fn = right.child_by_field_name("function")
             if fn is not None and fn.type == "identifier" and fn.text.decode() in self.local_classes:
-                self.singletons.setdefault(fn.text.decode(), left.text.decode())   # `manager = Manager()`
+                # `manager = Manager()`: a candidate, checked when the facts pass starts (`learn_env_aliases`)
+                self.singletons.setdefault(fn.text.decode(), left.text.decode())
+                self.singleton_at.setdefault(fn.text.decode(), node.end_byte)
         self.record_state(node, left, right)
         q = self.resolve(right)
         name = left.text.decode()

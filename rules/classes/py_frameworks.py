@@ -82,13 +82,15 @@ _CACHE_NAME = re.compile(r"(?i)(cache|memo|lru|ttl)")
 _VALUE_CLASS_BASES = re.compile(r"^(pydantic|pydantic_settings|sqlmodel|msgspec|marshmallow|attr|attrs|"
                                 r"django\.db\.models|django\.forms|rest_framework\.serializers|sqlalchemy|"
                                 r"typing|enum|mongoengine|beanie|odmantic|tortoise|peewee)\b")
+_REGISTRATION = re.compile(r"(?i)^_*(un)?register\w*$|^add_(constructor|representer|resolver|implicit_resolver|"
+                          r"path_resolver|multi_constructor|multi_representer)$")
 _KEYED_BY_CLASS = re.compile(r"^(cls|self|type\(self\)|self\.__class__|cls\.__name__|type\(self\)\.__name__|"
                              r"self\.__class__\.__name__)$")
 _ROLE_HINTS = [
     (re.compile(r"(?i)session"), "sessions", "blocker"),
     (re.compile(r"(?i)(job|task|queue)"), "a job registry", "blocker"),
     (re.compile(r"(?i)(room|lobby|game|player|peer|socket|conn|subscri)"), "live connections or rooms", "blocker"),
-    (re.compile(r"(?i)(count|hits|rate|limit|quota|attempt)"), "a counter or rate limit", "blocker"),
+    (re.compile(r"(?i)(count|hits|rate_?limit|limiter|throttl|quota|attempt)"), "a counter or rate limit", "blocker"),
     (re.compile(r"(?i)(instance|registry|objects|pool)"), "an identity map of live objects", "warning"),
 ]
 
@@ -597,8 +599,8 @@ class ClassLevelState:
                 if key and _KEYED_BY_CLASS.match(key.strip()):
                     continue   # one entry per class: a singleton registry, memoisation
                 owner, _, wattr = cls_attr.rpartition(".")
-                if wattr != attr:
-                    continue
+                if wattr != attr or _REGISTRATION.match(w.symbol.rsplit(".", 1)[-1]):
+                    continue   # a registration method (`register`, `add_constructor`): filled as modules load
                 if owner == a.scope or (via in ("self", "cls") and owner in ancestors(a.scope)):
                     lines.append(w.line)
             if not lines:
