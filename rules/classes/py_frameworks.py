@@ -202,7 +202,9 @@ class BotGateway:
                    "process; a Python Worker runs only while it handles an event, so the bot never receives "
                    "anything. Use the platform's HTTP interface (a webhook or HTTP interactions endpoint) in "
                    "the Worker's fetch handler, or keep the bot in a Container.")
-            hits.append(_hit(c, msg, keep_main=False))
+            # a gateway or polling loop is the bot's only way to run, even under `__main__`; Bolt's built-in HTTP
+            # server there is the local dev server (the app itself can be served through an adapter)
+            hits.append(_hit(c, msg, keep_main=what == "Slack Bolt's built-in HTTP server"))
         return hits
 
 
