@@ -604,15 +604,15 @@ class ClassLevelState:
                 if wattr != attr or _REGISTRATION.match(w.symbol.rsplit(".", 1)[-1]):
                     continue   # a registration method (`register`, `add_constructor`): filled as modules load
                 if owner == a.scope or (via in ("self", "cls") and owner in ancestors(a.scope)):
-                    lines.append(w.line)
+                    lines.append((w.line, w.symbol))
             if not lines:
                 continue
             role, sev = next(((label, s) for rx, label, s in _ROLE_HINTS if rx.search(attr)),
                              ("shared state", "warning"))
-            shown = ", ".join(str(x) for x in sorted(set(lines))[:5])
+            shown = ", ".join(f"`{sym or '?'}` line {ln}" for ln, sym in sorted(set(lines))[:5])
             kind = {"object": "dict", "array": "list"}.get(a.value.kind, "container")
             msg = (f"Class attribute `{a.target}` is one {kind} for "
-                   f"the whole process, written by methods (line {shown}) and used as {role}; on Workers each "
+                   f"the whole process, written by methods ({shown}) and used as {role}; on Workers each "
                    "isolate has its own copy, isolates run in parallel and are evicted at any time, so what one "
                    "request stores is not there for the next. Keep it in KV, D1 or a Durable Object (or per request).")
             hits.append(_assign_hit(a, msg, sev if rule.severity_for(ctx.target) == "warning" else None))
