@@ -280,6 +280,7 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
                 dev=p.dev or bool(ev.dev), verdict="incompatible", category="native-module",
                 replacement=(known or {}).get("replacement"),
                 reason=(known or {}).get("reason") or ev.evidence, via=p.name, kind="transitive"))
+        trans += _known_pulls(deps, trans, pyo, pypi_natives, pep503)
     deps += trans
     deps.sort(key=lambda d: (d.manifest, d.line, d.name, d.kind))
     findings = []
@@ -290,6 +291,55 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
     return DependencyReport(dependencies=deps, findings=findings, errors=errors, projects=list(scan.projects),
                             locked=locked, entry_points=list(getattr(scan, "entry_points", [])),
                             installed_size=sizes)
+
+
+@lru_cache(maxsize=1)
+def _pypi_requires() -> dict[str, Any]:
+    return load_kb("pypi_requires.yaml")
+
+
+_EXTRAS = re.compile(r"^\s*\[([^\]]*)\]")
+
+
+def _known_pulls(deps: list[Dependency], trans: list[Dependency], pyo: dict[str, Any], pypi_natives: Any,
+                 pep503: Any) -> list[Dependency]:
+    """Without a lockfile, a PyPI dependency whose known requirements or requested extras pull a compiled package
+    that Pyodide lacks (sentence-transformers -> torch, `uvicorn[standard]` -> uvloop): that package as a
+    transitive dependency on the same manifest line, one per line, the others named in its reason."""
+    kb = _pypi_requires()
+    requires, extras = kb.get("requires") or {}, kb.get("extras") or {}
+    natives = pypi_natives()
+    direct = {d.name for d in deps if d.ecosystem == "pypi"}
+    have = {(t.name, t.via) for t in trans}
+    out: list[Dependency] = []
+    for d in deps:
+        if d.ecosystem != "pypi" or d.kind != "direct":
+            continue
+        pulled: list[tuple[str, str]] = [(n, "") for n in requires.get(d.name) or ()]
+        m = _EXTRAS.match(d.version or "")
+        for extra in (m.group(1).split(",") if m else ()):
+            extra = pep503(extra.strip())
+            pulled += [(n, f"[{extra}]") for n in (extras.get(d.name) or {}).get(extra) or ()]
+        blocked = []
+        for name, extra in pulled:
+            e = natives.get(name)
+            if e is None or e.get("severity", "blocker") != "blocker" or name in pyo.get("packages", {}) or \
+                    name in direct or any(b[0] == name for b in blocked):
+                continue
+            blocked.append((name, extra, e))
+        if not blocked or (blocked[0][0], d.name) in have:
+            continue
+        name, extra, e = blocked[0]
+        others = [b[0] for b in blocked[1:]]
+        how = f"the `{extra}` extra of {d.name}" if extra else f"{d.name}, which requires it"
+        reason = f"{e.get('reason', '').rstrip('.')}; pulled in by {how}"
+        if others:
+            reason += f" (with {', '.join(others)}, which cannot install either)"
+        out.append(Dependency(
+            ecosystem="pypi", name=name, version="", manifest=d.manifest, line=d.line, dev=d.dev,
+            verdict="incompatible", category="native-module", replacement=e.get("replacement"), reason=reason,
+            via=d.name + extra, kind="transitive"))
+    return out
 
 
 def dependency_findings(deps: list[Dependency], settings: Settings) -> list[Finding]:

@@ -83,7 +83,8 @@ def is_tmp(a: Arg | None, depth: int = 0) -> bool:
 
 
 _PROJECT_ROOTS = ("__dirname", "__filename", "process.cwd()", "__file__", "os.getcwd()", "pathlib.Path.cwd()",
-                  "import.meta.dirname", "import.meta.url", "import.meta.filename")
+                  "import.meta.dirname", "import.meta.url", "import.meta.filename",
+                  "django.conf.settings.BASE_DIR")     # Django's project folder, read through settings
 
 
 def is_project_path(a: Arg | None, depth: int = 0) -> bool:
@@ -173,9 +174,13 @@ def arg_for(call: Call, cond: dict[str, Any]) -> Arg | None:
 
 
 def applies(call: Call, cond: dict[str, Any]) -> bool:
-    """A condition with `for: [patterns]` only concerns calls with those qualified names."""
+    """A condition with `for: [patterns]` only concerns calls with those qualified names; one with `not_for`
+    concerns every call but those."""
     pats = cond.get("for")
-    return not pats or any(fnmatch.fnmatchcase(call.qname, p) for p in pats)
+    if pats and not any(fnmatch.fnmatchcase(call.qname, p) for p in pats):
+        return False
+    skip = cond.get("not_for")
+    return not (skip and any(fnmatch.fnmatchcase(call.qname, p) for p in skip))
 
 
 def holds(call: Call, cond: dict[str, Any]) -> bool:

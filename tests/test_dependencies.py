@@ -118,3 +118,25 @@ def test_installed_size_under_limit_gives_no_finding(tmp_path: Path):
     (tmp_path / "node_modules" / "small" / "index.js").write_text("module.exports = 1\n")
     doc, _ = deps_of(tmp_path)
     assert not [f for f in doc["findings"] if f["rule_id"] == "worker-size-limit"]
+
+
+def test_python_requirements_and_extras_that_pull_natives(tmp_path: Path):
+    """Without a lockfile: known requirements (sentence-transformers -> torch) and requested extras
+    (uvicorn[standard] -> uvloop) are transitive natives on the parent's line; extras that pull nothing native
+    (passlib[bcrypt]: bcrypt is in Pyodide), a direct native listed on its own line and Containers are not."""
+    (tmp_path / "requirements.txt").write_text(
+        "fastapi\nuvicorn[standard]==0.30.1\nredis[hiredis]>=5\nsentence-transformers\ntorch\n"
+        "passlib[bcrypt]\nfaster-whisper\n")
+    (tmp_path / "app.py").write_text("import fastapi\n")
+    doc, deps = deps_of(tmp_path, target="python-workers")
+    d = by_name(deps)
+    assert d["uvloop<uvicorn[standard]"]["kind"] == "transitive"
+    assert "watchfiles" in d["uvloop<uvicorn[standard]"]["reason"]
+    assert d["hiredis<redis[hiredis]"]["verdict"] == "incompatible"
+    assert "tokenizers<sentence-transformers" in d        # torch is listed directly: named once, on its own line
+    assert d["ctranslate2<faster-whisper"]["line"] == 7
+    assert not [k for k in d if k.endswith("<fastapi") or k.endswith("<passlib[bcrypt]")]
+    lines = {f["line"]: f for f in doc["findings"] if f["rule_id"] == "native-dependency"}
+    assert set(lines) == {2, 3, 4, 5, 7} and lines[5]["category"] == "native-module"
+    _, cont = deps_of(tmp_path, target="containers")
+    assert not [x for x in cont if x.get("kind") == "transitive"]

@@ -61,6 +61,22 @@ AWKWARD = [
     # calls on calls, subscripts, awaits: the node walk handles them, the fast path must step aside
     "import asyncio\nasync def m():\n    await asyncio.sleep(1)\n    a.b()[0].c()\n    (a).b()\n    a[1].b()\n"
     "    f()()\n    a . b ()\n",
+    # classes resolved to their library base; class-level containers written through cls, self and the class;
+    # settings and configuration targets; a global rebound by an async function
+    "from discord.ext import commands\nclass B(commands.Bot):\n    seen = {}\n    items = []\n"
+    "    def __init__(self):\n        self.items = []\n    async def on_message(self, m):\n"
+    "        self.seen[m.id] = m\n        self.items.append(m)\n        B.seen.setdefault(1, 2)\n"
+    "        cls.seen.update(a=1)\n        cls.seen.inner.pop()\n        del B.seen[m.id]\n"
+    "class C(B):\n    pass\nC().run('t')\nDATABASES = {'default': {'ENGINE': 'x'}}\napp.conf.beat_schedule = {}\n"
+    "app.config['SECRET_KEY'] = 'k'\nV = 1\nasync def up():\n    global V\n    V = 2\n",
+    # writes to module state from start-up functions (by name or by decorator) are not state writes
+    "CACHE = {}\nasync def lifespan(app):\n    CACHE['m'] = 1\n    CACHE.update(a=1)\n"
+    "@app.on_event('startup')\nasync def boot():\n    CACHE.setdefault('x', 1)\ndef handler():\n    CACHE.pop('m')\n",
+    # containers on `self` of a class whose one instance is made at module level
+    "class M:\n    def __init__(self):\n        self.conns: list = []\n        self.by_id = {}\n"
+    "    def add(self, c):\n        self.conns.append(c)\n        self.by_id[c.id] = c\n        self.by_id.x.pop()\n"
+    "    def reset(self):\n        self.conns = []\n        del self.by_id[1]\nmanager = M()\n"
+    "def handler(c):\n    manager.add(c)\nif __name__ == '__main__':\n    other = M()\n",
     # syntax errors: the fast path is off for the whole file
     "import os\nos.system('x'\ndef (:\n    os.path.join(\n",
 ]

@@ -215,7 +215,8 @@ def test_pypi_known_verdicts(pypi):
     for name in ("psycopg2", "torch", "grpcio", "uvloop", "greenlet", "tokenizers", "numba"):
         assert by_name[name]["severity"] == "blocker", name
     assert by_name["mysql-connector-python"]["severity"] == "warning"
-    assert by_name["torch"]["category"] == "model-loading"
+    # the requirement line of torch cannot install: native-module (the model loads are model-loading findings)
+    assert by_name["torch"]["category"] == "native-module"
 
 
 def test_pypi_imports_cover_pyodide_imports(pypi, pyodide_lists):

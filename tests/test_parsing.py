@@ -165,3 +165,50 @@ def test_function_parameter_shadows_a_module_value_in_lazy_conversion():
     w1, w2 = [c for c in f.calls if c.qname == "fs.writeFileSync"]
     assert w1.args[0].bound is not None and w1.args[0].bound.inner[0].bound.value == "/tmp/x"   # module dir
     assert w2.args[0].bound is None                                                             # the parameter
+
+
+def test_python_class_resolves_to_its_library_base():
+    f = py("from discord.ext import commands\nimport threading\n"
+           "class ShopBot(commands.Bot):\n    pass\nclass Mixin:\n    pass\nclass Child(Mixin, ShopBot):\n    pass\n"
+           "class Worker(threading.Thread):\n    pass\nclass Err(ValueError):\n    pass\n"
+           "bot = Child(command_prefix='!')\nbot.run('t')\nWorker().start()\nErr('x')\n")
+    q = qnames(f)
+    assert "discord.ext.commands.Bot().run" in q and "threading.Thread().start" in q
+    assert "Err" in q                      # an exception class is not bound to its base
+    assert {c.name: c.bases for c in f.classes}["Child"] == ["Mixin", "ShopBot"]
+    assert f.exports["Child"] == "discord.ext.commands.Bot"
+
+
+def test_python_settings_and_class_attributes_become_assigns():
+    f = py("import os\nDEBUG = True\nlower = 1\nDATABASES = {'default': {'ENGINE': 'x'}}\n"
+           "app.conf.beat_schedule = {}\napp.config['SECRET_KEY'] = 'k'\n"
+           "class Config:\n    URI = os.environ.get('U')\n    items = []\n    name = 'n'\n"
+           "def f():\n    INSIDE = 1\n")
+    got = {a.target: a.scope for a in f.assigns}
+    assert got == {"DEBUG": "", "DATABASES": "", "app.conf.beat_schedule": "", 'app.config["SECRET_KEY"]': "",
+                   "Config.URI": "Config", "Config.items": "Config"}
+    db = next(a for a in f.assigns if a.target == "DATABASES")
+    assert db.value.props["default"].props["ENGINE"].value == "x"
+
+
+def test_python_class_container_writes_and_their_traps():
+    f = py("class A:\n    seen = {}\n    own = []\n    def __init__(self):\n        self.own = []\n"
+           "    def add(self, k):\n        self.seen[k] = 1\n        self.own.append(k)\n"
+           "    @classmethod\n    def reg(cls, k):\n        cls.seen.setdefault(k, 2)\n        A.seen.pop(k)\n"
+           "def outside(k):\n    A.seen[k] = 3\n")
+    writes = [(c.line, c.args[0].value, c.args[1].value) for c in f.calls if c.qname == "@class-attr-write"]
+    assert writes == [(7, "A.seen", "self"), (11, "A.seen", "cls"), (12, "A.seen", "class"), (14, "A.seen", "class")]
+
+
+def test_python_global_rebound_by_a_job_is_state_but_not_by_a_loader():
+    f = py("RATES = {'EUR': 1}\nNAME = 'x'\nasync def refresh():\n    global RATES\n    RATES = {}\n"
+           "def load_config():\n    global NAME\n    NAME = 'y'\n")
+    assert [(s.name, s.kind, s.writes) for s in f.state] == [("RATES", "global", [5])]
+
+
+def test_python_bot_command_is_not_a_cli_command():
+    f = py("import subprocess\nimport click\nfrom discord.ext import commands\nbot = commands.Bot()\n"
+           "@bot.command()\nasync def deploy(ctx):\n    subprocess.run(['git', 'pull'])\n"
+           "@click.group()\ndef cli():\n    pass\n@cli.command()\ndef build():\n    subprocess.run(['make'])\n")
+    runs = {c.line: c.guard for c in f.calls if c.qname == "subprocess.run"}
+    assert runs[7] == "" and "command-line" in runs[13]

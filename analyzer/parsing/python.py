@@ -14,7 +14,7 @@ import tree_sitter_python as tspy
 
 from .relevance import PY_STDLIB, Keep, keeper
 from .scopes import ExtractorBase
-from .facts import Arg, Call, FileFacts, Import, StateVar
+from .facts import Arg, Assign, Call, ClassDef, FileFacts, Import, StateVar, prune
 
 QUERY = """
 (import_statement) @import
@@ -49,6 +49,30 @@ STATE_CTORS = {"dict": "dict", "list": "list", "set": "set", "collections.defaul
                "weakref.WeakValueDictionary": "dict"}
 
 FUNCTION_TYPES = {"function_definition", "lambda"}
+
+# Module-level assignments kept as `Assign` facts (settings a rule may read): UPPER_CASE names (Django and Flask
+# settings, Celery's old-style names) and the lower-case names of Celery configuration modules.
+_SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+LOWER_SETTINGS = frozenset({"beat_schedule", "celerybeat_schedule", "broker_url", "result_backend"})
+# Class bases a class name is not resolved to: they say nothing about what its instances do.
+_PLAIN_BASES = re.compile(r"^(object|type|[\w.]*(Error|Exception|Warning)|"
+                          r"(typing|typing_extensions|abc|enum|collections\.abc|dataclasses|numbers)\..*|"
+                          r"typing\.Generic\[\]|Generic\[\]|Protocol|NamedTuple|TypedDict)$")
+_CONTAINER_BASES = frozenset({"dict", "list", "set"})
+# A function that rebinds a module global at start-up loads configuration or a model once (memoisation): not
+# request-time state.
+# Functions that run once when the app starts (FastAPI lifespan, startup hooks, app factories): what they store in
+# module state is configuration or a loaded model read afterwards (memoisation), not state shared by requests.
+_STARTUP_ONLY = re.compile(r"(?i)^_*(lifespan|startup|on_startup|startup_event|app_startup|on_start|create_app|"
+                           r"init_app|initialize|init|setup|bootstrap|configure|load_models?|load_config|"
+                           r"load_settings)$")
+_STARTUP_DECORATOR = re.compile(rb"on_event\(\s*['\"]startup|\.on_startup\b|before_first_request")
+# Decorators that say nothing about when a function runs (a wrapper, a property, a cache)
+_PLAIN_DECORATOR = re.compile(rb"^@\s*(functools\.)?(wraps|property|staticmethod|classmethod|cached_property|"
+                              rb"lru_cache|cache|contextmanager|asynccontextmanager|overload|abstractmethod|"
+                              rb"\w+\.setter|\w+\.getter|\w+\.deleter|typing\.overload|abc\.abstractmethod)\b")
+_STARTUP_FN = re.compile(r"(?i)^_*(startup|on_startup|lifespan|init\w*|setup\w*|load\w*|configure\w*|"
+                         r"connect\w*|main|create_app|bootstrap\w*|before_first_request)$")
 
 # Builtins that a rule may name; any bare name resolves to itself unless bound by an import or assignment.
 WRAPPERS = {"functools.partial", "asyncio.to_thread", "loop.run_in_executor"}
@@ -120,9 +144,15 @@ _MAIN_GUARD = re.compile(r"""__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s
 _TYPE_CHECKING = re.compile(r"^(typing\.)?TYPE_CHECKING$")
 
 
-# decorators that make a function a command-line command (click, typer, Flask's app.cli, Django-style)
-CLI_DECORATOR = re.compile(r"(^click\.(command|group)$|\.command$|\.cli\.command$|^typer\.Typer\(\)\.command$|"
-                           r"\.group$|^flask\.cli\.with_appcontext$)")
+# decorators that make a function a command-line command (click, typer, Flask's app.cli)
+CLI_DECORATOR = re.compile(r"(^(click|asyncclick|cloup|rich_click)\.(.*\.)?(command|group)$|\.cli\.command$|"
+                           r"^typer\.Typer\(\)\.(command|callback)$|^flask\.cli\.with_appcontext$)")
+# `@x.command()` / `@x.group()` on a name this file cannot resolve is a CLI command only when the file uses a CLI
+# library: chat bots (`@bot.command()`, `@app.command("/cmd")`) register commands with the same names
+CLI_NAMED = re.compile(r"\.(command|group)$")
+CLI_LIBRARIES = frozenset({"click", "asyncclick", "cloup", "rich_click", "typer"})
+NOT_CLI_ROOTS = frozenset({"discord", "disnake", "nextcord", "interactions", "hikari", "lightbulb", "slack_bolt",
+                           "telegram", "aiogram", "telebot", "pyrogram", "twitchio"})
 
 
 def python_guard(cond: str) -> str:
@@ -151,6 +181,15 @@ class _Extractor(ExtractorBase):
         self.global_decls: dict[int, set[str]] = {}
         self.param_types: dict[tuple[int, str], str] = {}   # (function start byte, name) -> qname
         self.decorator_calls: set[tuple[int, int]] = set()   # byte ranges of `@deco(...)` calls
+        self.class_bases: dict[int, ClassDef] = {}        # class start byte -> the class and its bases
+        self.local_classes: set[str] = set()              # classes defined in this file (symbols)
+        self.class_containers: set[str] = set()           # attributes some class body sets to a container
+        self.self_assigned: set[tuple[str, str]] = set()  # (class, attr) assigned through `self.` in a method
+        self.module_plain: dict[str, tuple[ts.Node, ts.Node]] = {}   # module-level `name = <not a container>`
+        self.startup_frames: dict[int, bool] = {}         # function start byte -> runs once at start-up
+        self.instance_containers: set[tuple[str, str]] = set()   # (class, attr): `self.attr = {}` in a method
+        self.singletons: dict[str, str] = {}              # local class -> the module-level name of its one instance
+        self.singleton_at: dict[str, int] = {}            # local class -> end byte of that instantiation
         self.recording = False    # True in the facts pass
         self.clean = True         # no syntax errors: a plain `a.b.c` text is an attribute chain (resolve_dotted)
         self.reset_stack()
@@ -165,9 +204,23 @@ class _Extractor(ExtractorBase):
                 self.push_guard(node, self._cli_guard(node))
         elif cap == "cls":
             nm = node.child_by_field_name("name")
+            top = not self.frames
             self.push_frame(node, False, nm.text.decode() if nm is not None else "<class>")
+            if not self.recording:
+                self.learn_class(node, nm, top)
+            else:
+                cd = self.class_bases.get(node.start_byte)
+                if cd is not None:
+                    self.facts.classes.append(cd)
         elif not self.recording:
-            return   # guards only matter to the facts pass
+            if cap == "if" and not self.frames:
+                # the bindings pass needs module-level guards only to tell a module's own singletons from an
+                # instance made by its `if __name__ == "__main__"` block
+                cond = node.child_by_field_name("condition")
+                cons = node.child_by_field_name("consequence")
+                if cond is not None and cons is not None:
+                    self.push_guard(cons, python_guard(cond.text.decode("utf-8", "replace")))
+            return   # other guards only matter to the facts pass
         elif cap == "if":
             cond = node.child_by_field_name("condition")
             cons = node.child_by_field_name("consequence")
@@ -178,6 +231,33 @@ class _Extractor(ExtractorBase):
             if body is not None and self._catches_import_error(node):
                 self.push_guard(body, "optional import inside `try/except ImportError`: the code has a fallback "
                                       "when it is missing")
+
+    def learn_class(self, node: ts.Node, nm: ts.Node | None, top: bool) -> None:
+        """Bindings pass: a class and its bases (qualified names; a base defined earlier in this file by its own
+        name). A module-level class whose first telling base is a library class (or a dict/list/set) is bound to
+        it, so `MyBot(...).run()` resolves like `commands.Bot(...).run()` does, here and, through the exports, in
+        the modules that import it."""
+        if nm is None:
+            return
+        symbol = self.frames[-1].symbol
+        bases: list[str] = []
+        chosen = None
+        sup = node.child_by_field_name("superclasses")
+        for b in (sup.named_children if sup is not None else ()):
+            if b.type not in ("identifier", "attribute", "subscript", "call"):
+                continue
+            text = b.text.decode("utf-8", "replace")
+            q = self.resolve(b)
+            if q is None:
+                continue
+            bases.append(text if text in self.local_classes else q)
+            if chosen is None and not q.startswith("~") and not _PLAIN_BASES.match(q) and \
+                    ("." in q or q in _CONTAINER_BASES):
+                chosen = q
+        self.local_classes.add(symbol)
+        self.class_bases[node.start_byte] = ClassDef(symbol, node.start_point[0] + 1, bases)
+        if top and chosen is not None:
+            self.bindings[nm.text.decode()] = chosen
 
     def _cli_guard(self, fn: ts.Node) -> str:
         """A function decorated as a command-line command (click, typer, app.cli) never runs in the Worker."""
@@ -190,7 +270,8 @@ class _Extractor(ExtractorBase):
             expr = dec.named_children[0]
             target = expr.child_by_field_name("function") if expr.type == "call" else expr
             q = self.resolve(target) or ""
-            if CLI_DECORATOR.search(q):
+            if CLI_DECORATOR.search(q) or (CLI_NAMED.search(q) and self.import_roots & CLI_LIBRARIES and
+                                           q.split(".", 1)[0] not in NOT_CLI_ROOTS):
                 return (f"inside a command-line command (`@{q.split('.')[-1]}`), which runs from a "
                         "terminal, not in the deployed Worker")
         return ""
@@ -422,6 +503,9 @@ class _Extractor(ExtractorBase):
         elif right.type == "integer" and right.text in (b"0", b"1"):
             kind = "counter"
         if kind is None:
+            name = left.text.decode()
+            if name not in self.module_plain:
+                self.module_plain[name] = (node, left)
             return
         row = node.start_point[0]
         sv = StateVar(left.text.decode(), kind, row + 1, node.start_point[1] + 1, self.line_text(row), ctor)
@@ -429,6 +513,8 @@ class _Extractor(ExtractorBase):
         self.state_names[sv.name] = sv
 
     def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
+        if self.recording and (self.class_containers or self.singletons):
+            self.note_class_write(ident, node)
         while ident is not None and ident.type in ("subscript", "attribute"):
             ident = ident.child_by_field_name("value" if ident.type == "subscript" else "object")
         self.record_write(ident, node)
@@ -445,6 +531,189 @@ class _Extractor(ExtractorBase):
                 self.note_write(left, node)
             return
         self.note_write(left, node)
+
+    def enclosing_class(self) -> str:
+        """The symbol of the innermost class around the node being handled ('' outside classes)."""
+        for fr in reversed(self.frames):
+            if not fr.is_fn:
+                return fr.symbol
+        return ""
+
+    def is_container(self, right: ts.Node) -> bool:
+        t = right.type
+        if t in ("dictionary", "list", "set"):
+            return True
+        if t == "call":
+            return (self.resolve(right.child_by_field_name("function")) or "") in STATE_CTORS
+        return False
+
+    def learn_env_aliases(self) -> None:
+        super().learn_env_aliases()
+        self.check_singletons()
+
+    def check_singletons(self) -> None:
+        """Between the passes: keep a module-level instance as the class's one process-wide object only when the
+        file makes no other instance of the class and uses the instance inside functions (`manager.connect(ws)`
+        in a handler); a module constant of a class the file also instantiates per call is not one."""
+        src = self.src
+        keep = {}
+        for cls, name in self.singletons.items():
+            c, n = re.escape(cls.encode()), re.escape(name.encode())
+            made = len(re.findall(rb"(?<![\w.])" + c + rb"\s*\(", src)) - \
+                len(re.findall(rb"\bclass\s+" + c + rb"\s*\(", src))
+            if made != 1:
+                continue
+            if re.search(rb"\n[ \t]+[^\n#]*(?<![\w.])" + n + rb"\.", src[self.singleton_at[cls]:]) is None:
+                continue
+            keep[cls] = name
+        self.singletons = keep
+
+    def record_write_name(self, name: str, node: ts.Node) -> None:
+        """A write to module state, unless it is made by a start-up function (see _STARTUP_ONLY)."""
+        if name in self.state_names and self.fns and self.in_startup():
+            return
+        super().record_write_name(name, node)
+
+    def in_startup(self) -> bool:
+        fr = next((f for f in reversed(self.fns) if f.node.type == "function_definition"), None)
+        if fr is None:
+            return False
+        known = self.startup_frames.get(fr.start)
+        if known is None:
+            known = bool(_STARTUP_ONLY.match(fr.symbol.rsplit(".", 1)[-1]))
+            if not known:
+                parent = fr.node.parent     # once per function that writes module state: rare
+                if parent is not None and parent.type == "decorated_definition":
+                    known = any(d.type == "decorator" and _STARTUP_DECORATOR.search(d.text)
+                                for d in parent.named_children)
+            self.startup_frames[fr.start] = known
+        return known
+
+    def note_rebinding(self, name: str, node: ts.Node) -> None:
+        """Bindings pass: `global X; X = ...` in a function that runs per request or per job (an async function,
+        or one registered by a decorator), not a start-up loader: the module-level X is process state."""
+        fr = self.fns[-1]
+        fn = fr.node
+        if fn.type != "function_definition" or _STARTUP_FN.match(fr.symbol.rsplit(".", 1)[-1]):
+            return
+        is_async = fn.children[0].type == "async" if fn.children else False
+        parent = fn.parent      # once per rebinding of a declared global: rare, so the walk up is fine
+        decos = [d.text for d in parent.named_children if d.type == "decorator" and
+                 not _PLAIN_DECORATOR.search(d.text)] \
+            if parent is not None and parent.type == "decorated_definition" else []
+        if not (is_async or decos) or any(b"startup" in d or b"on_event" in d for d in decos):
+            return
+        if name in self.state_names or name not in self.module_plain:
+            return
+        stmt, left = self.module_plain[name]
+        row = stmt.start_point[0]
+        sv = StateVar(name, "global", row + 1, stmt.start_point[1] + 1, self.line_text(row))
+        self.facts.state.append(sv)
+        self.state_names[name] = sv
+        self.record_write_name(name, node)
+
+    def on_assign_facts(self, node: ts.Node) -> None:
+        """Facts pass: settings and class attributes (`Assign`), and writes to class-level containers."""
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        lt = left.type
+        if self.fns:
+            if lt == "attribute" and self.singletons:
+                objn = left.child_by_field_name("object")
+                attr = left.child_by_field_name("attribute")
+                cls = self.enclosing_class()
+                if objn is not None and attr is not None and objn.text == b"self" and cls in self.singletons and \
+                        self.is_container(right):
+                    # `self.rooms = {}` in a class whose one instance lives at module level: process state
+                    target = f"{cls}.{attr.text.decode()}"
+                    self.add_call(node, "@singleton-container", "pattern",
+                                  [Arg("string", target, target), Arg("string", self.singletons[cls],
+                                                                      self.singletons[cls])], {})
+            if lt == "subscript" or lt == "attribute":
+                self.note_class_write(left, node)
+            return
+        scope = self.frames[-1].symbol if self.frames else ""
+        if lt == "identifier":
+            name = left.text.decode("utf-8", "replace")
+            if scope:
+                # class attributes: containers (registries), and UPPER_CASE settings of config classes
+                if not (self.is_container(right) or _SETTING_NAME.match(name)):
+                    return
+                target = f"{scope}.{name}"
+            elif _SETTING_NAME.match(name) or name in LOWER_SETTINGS:
+                target = name
+            else:
+                return
+        elif scope:
+            return
+        elif lt == "attribute" and _DOTTED.fullmatch(left.text):
+            target = left.text.decode()
+        elif lt == "subscript":
+            val = left.child_by_field_name("value")
+            key = left.child_by_field_name("subscript")
+            if val is None or key is None or key.type != "string" or not _DOTTED.fullmatch(val.text):
+                return
+            kv = _string_value(key)
+            if kv is None:
+                return
+            target = f'{val.text.decode()}["{kv}"]'
+        else:
+            return
+        saved = self.horizon
+        self.horizon = node.start_byte        # the value as it stands here, not as later assignments leave it
+        try:
+            value = prune(self.arg(right))
+        finally:
+            self.horizon = saved
+        row = node.start_point[0]
+        self.facts.assigns.append(Assign(target, row + 1, node.start_point[1] + 1, self.line_text(row), value,
+                                         scope))
+
+    def note_class_write(self, target: ts.Node | None, node: ts.Node) -> None:
+        """Facts pass: a write inside a function to a class-level container (`cls._instances[k] = v`,
+        `Registry.items.append(x)`, `self._seen.add(x)` when no method assigns `self._seen`): a pattern fact
+        `@class-attr-write` with the class attribute, how it was reached and the key written."""
+        key = None
+        cur = target
+        while cur is not None and (cur.type == "subscript" or cur.type == "attribute"):
+            if cur.type == "subscript":
+                key = cur.child_by_field_name("subscript")
+                cur = cur.child_by_field_name("value")
+                continue
+            obj = cur.child_by_field_name("object")
+            if obj is not None and obj.type == "identifier":
+                attr = cur.child_by_field_name("attribute")
+                if attr is not None:
+                    self.class_write(obj.text.decode("utf-8", "replace"), attr.text.decode("utf-8", "replace"),
+                                     key.text.decode("utf-8", "replace") if key is not None else "", node)
+                return
+            key = None
+            cur = obj
+
+    def class_write(self, head: str, attr: str, key: str, node: ts.Node) -> None:
+        if not self.fns:
+            return
+        if head == "self" and self.singletons:
+            cls = self.enclosing_class()
+            if cls in self.singletons and (cls, attr) in self.instance_containers:
+                self.add_call(node, "@instance-attr-write", "pattern",
+                              [Arg("string", f"{cls}.{attr}", f"{cls}.{attr}")], {})
+        if attr not in self.class_containers:
+            return
+        if head == "self" or head == "cls":
+            cls = self.enclosing_class()
+            if not cls or (head == "self" and (cls, attr) in self.self_assigned):
+                return
+            via = head
+        elif head in self.local_classes:
+            cls, via = head, "class"
+        else:
+            return
+        self.add_call(node, "@class-attr-write", "pattern",
+                      [Arg("string", f"{cls}.{attr}", f"{cls}.{attr}"), Arg("string", via, via),
+                       Arg("other", None, key[:200])], {})
 
     def globals_in(self, node: ts.Node) -> set[str]:
         if not self.fns:
@@ -470,13 +739,27 @@ class _Extractor(ExtractorBase):
                 if q and not q.startswith(("~", "self.")):
                     self.bindings[key] = q
                 self.assign((-1, key), right)
+                cls = self.enclosing_class()
+                if cls and self.fns:
+                    self.self_assigned.add((cls, attr.text.decode()))
+                    if self.is_container(right):
+                        self.instance_containers.add((cls, attr.text.decode()))
         if left is not None and left.type in ("subscript", "attribute"):
             self.note_write(left, node)
             return
         if left is not None and left.type == "identifier" and left.text.decode() in self.globals_in(node):
             self.note_write(left, node)
+            self.note_rebinding(left.text.decode(), node)
         if left is None or right is None or left.type != "identifier":
             return
+        if not self.fns and self.frames and self.is_container(right):
+            self.class_containers.add(left.text.decode())   # a class attribute holding a dict/list/set
+        if not self.frames and not self.guards and right.type == "call":
+            fn = right.child_by_field_name("function")
+            if fn is not None and fn.type == "identifier" and fn.text.decode() in self.local_classes:
+                # `manager = Manager()`: a candidate, checked when the facts pass starts (`learn_env_aliases`)
+                self.singletons.setdefault(fn.text.decode(), left.text.decode())
+                self.singleton_at.setdefault(fn.text.decode(), node.end_byte)
         self.record_state(node, left, right)
         q = self.resolve(right)
         name = left.text.decode()
@@ -580,9 +863,14 @@ class _Extractor(ExtractorBase):
         if env is not None and env.search(self.src, fn.end_byte, node.end_byte) is not None:
             return False      # (a superset of the argument list's bytes: the full path looks closer)
         self.skip_call(node, q, self.linkable(q))
-        if self.state_names and b"." in text and text.rpartition(b".")[2] in _MUTATOR_BYTES:
-            # `head.x.append(...)`: a write to `head` when it is module state
-            self.record_write_name(text.partition(b".")[0].decode(), node)
+        if b"." in text and text.rpartition(b".")[2] in _MUTATOR_BYTES:
+            if self.state_names:
+                # `head.x.append(...)`: a write to `head` when it is module state
+                self.record_write_name(text.partition(b".")[0].decode(), node)
+            if (self.class_containers or self.singletons) and text.count(b".") >= 2:
+                # `cls.items.append(...)`: a write to a class-level container
+                head, attr = text.split(b".", 2)[:2]
+                self.class_write(head.decode(), attr.decode(), "", node)
         return True
 
     def note_mutation(self, fn: ts.Node, node: ts.Node) -> None:
@@ -637,7 +925,8 @@ class _Extractor(ExtractorBase):
             return
         ctext = cond.text.strip()
         # `while True`, or a stop flag: `while not stop.is_set()`, `while self.running`, `while running`
-        if ctext not in (b"True", b"1") and not re.fullmatch(rb"(not\s+)?[\w.]+(\.is_set\(\))?", ctext):
+        if ctext not in (b"True", b"1") and \
+                not re.fullmatch(rb"(not\s+)?[\w.]+(\.(is_set|is_closed|is_running)\(\))?", ctext):
             return
         body = node.child_by_field_name("body")
         if body is not None and re.search(rb"\b(sleep|wait)\s*\(", body.text):
@@ -702,6 +991,7 @@ class _Extractor(ExtractorBase):
             "importfrom": lambda n: self.on_import_from(n, True),
             "call": self.on_call, "decorator": self.on_decorator, "loop": self.on_loop,
             "massign": self.on_massign, "comment": self.on_comment, "sub": self.on_subscript,
+            "assign": self.on_assign_facts,
         })
 
 

@@ -43,6 +43,7 @@ JS_DOTENV_IMPORTS = {"dotenv/config", "dotenv/config.js", "dotenv-flow/config", 
                      "dotenv-safe/config"}
 PY_DOTENV_CALLS = {"dotenv.load_dotenv", "dotenv.dotenv_values", "dotenv.main.load_dotenv",
                    "dotenv.main.dotenv_values", "environs.Env().read_env", "environs.Env.read_env"}
+PY_DOTENV_VALUES = {"dotenv.dotenv_values", "dotenv.main.dotenv_values"}
 PY_ENV_FILE_KW = {"pydantic_settings.SettingsConfigDict": "env_file"}
 
 
@@ -52,15 +53,27 @@ class DotenvLoading:
     def check(self, rule: Any, facts: FileFacts, ctx: RuleContext) -> list[Hit]:
         sites: list[tuple[int, int, int, str, str, str, bool]] = []   # line, col, end, snippet, symbol, guard, top
         if facts.language == "python":
+            hits = []
             for c in facts.calls:
                 kw = PY_ENV_FILE_KW.get(c.qname)
-                if c.qname in PY_DOTENV_CALLS or (kw and kw in c.kwargs):
-                    sites.append((c.line, c.column, c.end_line, c.snippet, c.symbol, c.guard, c.top_level))
-            sev = "warning"
-            msg = ("Loads a .env file at run time; the file is not part of a Python Worker's "
-                   "upload, so nothing is loaded and settings fall back to defaults or fail. Worker vars and "
-                   "secrets are delivered on `self.env`.")
-            return [Hit(*s[:5], guard=s[5], message=msg, severity=sev, top_level=s[6]) for s in sites]
+                if not (c.qname in PY_DOTENV_CALLS or (kw and kw in c.kwargs)):
+                    continue
+                if c.qname in PY_DOTENV_VALUES:
+                    # the values come only from the file: without it the settings are empty
+                    sev = "warning"
+                    msg = ("Reads settings only from a .env file (dotenv_values returns the file's values, not the "
+                           "environment's); the file is not part of a Python Worker's upload, so the settings are "
+                           "empty. Define them as Worker vars and secrets, delivered on `self.env`.")
+                else:
+                    # load_dotenv on a missing file is a no-op (it returns False) and the values still come from the
+                    # environment, so the line itself works (corpus/GUIDE.md: dotenv is a config-ok trap)
+                    sev = "info"
+                    msg = ("Loads a .env file at run time; the file is not part of a Python Worker's upload, so "
+                           "python-dotenv loads nothing (it does not raise). Define the values as Worker vars and "
+                           "secrets, which are delivered on `self.env`.")
+                hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard, message=msg,
+                                severity=sev, top_level=c.top_level))
+            return hits
         for imp in facts.imports:
             if imp.module in JS_DOTENV_IMPORTS and not imp.type_only:
                 sites.append((imp.line, imp.column, imp.line, imp.snippet, "", imp.guard, imp.top_level))

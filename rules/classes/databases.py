@@ -41,11 +41,49 @@ PY_SOCKET_DRIVERS: dict[str, str] = {
     "cassandra": "Cassandra", "clickhouse_driver": "ClickHouse", "pymssql": "SQL Server", "oracledb": "Oracle",
     "cx_Oracle": "Oracle", "pymemcache": "Memcached", "bmemcached": "Memcached",
 }
+PY_SOCKET_DRIVERS["IndexedRedis"] = "Redis"
+PY_SOCKET_DRIVERS["mongoengine"] = "MongoDB"
+# Client and pool constructors of those drivers: where the change is made (the import is reported only when the file
+# creates no client). qualified name -> driver module
+PY_CLIENTS: dict[str, str] = {
+    **{q: "redis" for q in (
+        "redis.Redis", "redis.StrictRedis", "redis.from_url", "redis.Redis.from_url", "redis.StrictRedis.from_url",
+        "redis.ConnectionPool", "redis.ConnectionPool.from_url", "redis.BlockingConnectionPool",
+        "redis.client.Redis", "redis.cluster.RedisCluster", "redis.sentinel.Sentinel",
+        "redis.asyncio.Redis", "redis.asyncio.StrictRedis", "redis.asyncio.from_url", "redis.asyncio.Redis.from_url",
+        "redis.asyncio.ConnectionPool", "redis.asyncio.ConnectionPool.from_url", "redis.asyncio.cluster.RedisCluster",
+        "redis.asyncio.client.Redis")},
+    **{q: "aioredis" for q in ("aioredis.from_url", "aioredis.Redis", "aioredis.Redis.from_url",
+                               "aioredis.create_redis_pool", "aioredis.create_redis", "aioredis.create_pool")},
+    **{q: "valkey" for q in ("valkey.Valkey", "valkey.from_url", "valkey.asyncio.Valkey", "valkey.asyncio.from_url")},
+    "IndexedRedis.setDefaultRedisConnectionParams": "IndexedRedis",
+    **{q: "psycopg2" for q in ("psycopg2.connect", "psycopg2.pool.SimpleConnectionPool",
+                               "psycopg2.pool.ThreadedConnectionPool")},
+    **{q: "psycopg" for q in ("psycopg.connect", "psycopg.Connection.connect", "psycopg.AsyncConnection.connect")},
+    **{q: "psycopg_pool" for q in ("psycopg_pool.ConnectionPool", "psycopg_pool.AsyncConnectionPool")},
+    **{q: "asyncpg" for q in ("asyncpg.connect", "asyncpg.create_pool")},
+    **{q: "aiopg" for q in ("aiopg.connect", "aiopg.create_pool")},
+    **{q: "pg8000" for q in ("pg8000.connect", "pg8000.native.Connection")},
+    **{q: "pymysql" for q in ("pymysql.connect", "pymysql.Connect", "pymysql.connections.Connection")},
+    "MySQLdb.connect": "MySQLdb",
+    **{q: "mysql.connector" for q in ("mysql.connector.connect", "mysql.connector.pooling.MySQLConnectionPool")},
+    **{q: "aiomysql" for q in ("aiomysql.connect", "aiomysql.create_pool")},
+    **{q: "asyncmy" for q in ("asyncmy.connect", "asyncmy.create_pool")},
+    "pymongo.MongoClient": "pymongo", "motor.motor_asyncio.AsyncIOMotorClient": "motor",
+    "mongoengine.connect": "mongoengine",
+    **{q: "pymemcache" for q in ("pymemcache.client.base.Client", "pymemcache.Client",
+                                 "pymemcache.client.base.PooledClient")},
+    "bmemcached.Client": "bmemcached", "cassandra.cluster.Cluster": "cassandra",
+    "clickhouse_driver.Client": "clickhouse_driver", "pymssql.connect": "pymssql",
+    **{q: "oracledb" for q in ("oracledb.connect", "oracledb.create_pool")}, "cx_Oracle.connect": "cx_Oracle",
+}
 # Calls that pick a server database by URL or class: (qualified name, where the URL is, fixed database or None)
 PY_ENGINES: list[tuple[str, str, str | None]] = [
     ("sqlalchemy.create_engine", "url", None),
     ("sqlalchemy.engine.create_engine", "url", None),
     ("sqlalchemy.ext.asyncio.create_async_engine", "url", None),
+    ("sqlmodel.create_engine", "url", None),
+    ("tortoise.Tortoise.init", "url", None),
     ("databases.Database", "url", None),
     ("peewee.PostgresqlDatabase", "-", "PostgreSQL"),
     ("peewee.MySQLDatabase", "-", "MySQL"),
@@ -53,7 +91,7 @@ PY_ENGINES: list[tuple[str, str, str | None]] = [
     ("playhouse.pool.PooledMySQLDatabase", "-", "MySQL"),
 ]
 # Globs (fnmatchcase) over the calls this module reacts to (PySocketDriver; SqlDriverImport reads imports only).
-CALLS: tuple[str, ...] = tuple(e[0] for e in PY_ENGINES)
+CALLS: tuple[str, ...] = tuple(e[0] for e in PY_ENGINES) + tuple(PY_CLIENTS)
 _SCHEMES = {"postgresql": "PostgreSQL", "postgres": "PostgreSQL", "cockroachdb": "CockroachDB",
             "redshift": "Redshift", "mysql": "MySQL", "mariadb": "MariaDB", "mssql": "SQL Server",
             "oracle": "Oracle", "mongodb": "MongoDB", "redis": "Redis"}
@@ -153,10 +191,28 @@ class PySocketDriver:
         if facts.language != "python":
             return []
         hits: list[Hit] = []
+        created: set[str] = set()      # driver modules this file creates a client of (reported there)
+        for c in facts.calls:
+            mod = PY_CLIENTS.get(c.qname)
+            if mod is None or c.kind != "call":
+                continue
+            created.add(mod)
+            db = PY_SOCKET_DRIVERS[mod]
+            if c.top_level:
+                life = ("it is created once for the process while the module loads, and used by every request "
+                        "afterwards")
+            elif c.symbol:
+                life = f"it is created in `{c.symbol}`"
+            else:
+                life = "it is created at run time"
+            msg = (f"Creates a {db} client or pool with `{mod}` (`{c.qname.rsplit('.', 1)[-1]}`); {life}, but the "
+                   f"driver needs a raw TCP socket, which Python Workers do not have, so it cannot connect.")
+            hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, message=msg, guard=c.guard,
+                            top_level=c.top_level))
         for imp in facts.imports:
             mod = _driver_module(imp.module)
-            if mod is None or _native_blocks(imp, ctx):
-                continue  # native-addon-import already reports a driver that cannot even be installed
+            if mod is None or mod in created or _native_blocks(imp, ctx):
+                continue  # reported where the client is created, or by native-addon-import (cannot even install)
             db = PY_SOCKET_DRIVERS[mod]
             msg = (f"Imports `{mod}`, a {db} client that talks over a raw TCP socket; Python Workers have no "
                    "functional raw sockets, so it cannot connect.")

@@ -31,6 +31,7 @@ _PY_HASH = {
     "hashlib.pbkdf2_hmac": "pbkdf2",
     "passlib.hash.bcrypt.hash": "bcrypt-passlib",
     "passlib.hash.bcrypt.using": "bcrypt-passlib",
+    "passlib.context.CryptContext": "bcrypt-context",
 }
 BCRYPT_HEAVY = 12        # cost factor from which bcrypt is reported on Paid (each +1 doubles the work)
 PBKDF2_HEAVY = 100_000   # iterations from which PBKDF2 is reported on Paid
@@ -84,7 +85,7 @@ class CpuHeavyWork:
                 if found is None:
                     continue
                 sev, msg = found
-            if c.top_level:
+            if c.top_level and _PY_HASH.get(c.qname) != "bcrypt-context":   # a CryptContext hashes nothing yet
                 msg += f" Also, {STARTUP}."
             hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard,
                             severity=sev, message=msg, top_level=c.top_level))
@@ -113,6 +114,24 @@ def _hash_call(c: Call, free: bool) -> tuple[str, str] | None:
         return None
     if kind == "pbkdf2":
         return _pbkdf2(q, _num(_arg(c, 3) or c.kwargs.get("iterations")), free)
+    if kind == "bcrypt-context":
+        # CryptContext(schemes=["bcrypt", ...]): the first scheme hashes new passwords; passlib's bcrypt default
+        # is 12 rounds unless `bcrypt__rounds` (or `bcrypt__default_rounds`) says otherwise
+        schemes = c.kwargs.get("schemes") or _arg(c, 0)
+        names = [x.value for x in (schemes.inner if schemes is not None and schemes.kind == "array" else [])
+                 if x.kind == "string"]
+        if not names or names[0] not in ("bcrypt", "bcrypt_sha256"):
+            return None
+        cost = _num(c.kwargs.get("bcrypt__rounds") or c.kwargs.get("bcrypt__default_rounds"))
+        cost = 12.0 if cost is None else cost
+        if free:
+            return "blocker", (f"Hashes passwords with bcrypt through passlib ({cost:g} rounds); one hash or login "
+                               f"takes far more than the {FREE_CPU} (Error 1102).")
+        if cost >= BCRYPT_HEAVY:
+            return "warning", (f"Hashes passwords with bcrypt through passlib ({cost:g} rounds, passlib's default "
+                               "when not set) in Pyodide (WebAssembly) on every register and login; one hash costs "
+                               f"hundreds of milliseconds of CPU or more (limit: {PAID_CPU}).")
+        return None
     if kind in ("bcrypt", "bcrypt-passlib"):
         cost = _num(_arg(c, 0) or c.kwargs.get("rounds"))
         if cost is None and kind == "bcrypt" and not c.args and "rounds" not in c.kwargs:

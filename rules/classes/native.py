@@ -88,7 +88,7 @@ IMPORT_ONLY = frozenset({
     "onnxruntime-gpu", "transformers", "sentence-transformers", "tokenizers", "llama-cpp-python", "ctranslate2",
     "faster-whisper", "openai-whisper", "xgboost", "lightgbm", "catboost", "faiss-cpu", "faiss-gpu",
     "psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "asyncpg", "mysqlclient", "pymssql", "cx-oracle",
-    "oracledb", "duckdb",
+    "oracledb", "duckdb", "playwright", "puppeteer", "selenium",
 })
 MAX_USE_SITES = 10     # per package and file: the first ones, the rest are the same change
 

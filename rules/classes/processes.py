@@ -61,6 +61,14 @@ PY_RUNNERS: list[tuple[str, str]] = [
     ("pexpect.spawn", "cmd"), ("pexpect.run", "cmd"), ("pexpect.popen_spawn.PopenSpawn", "cmd"),
     ("sh.Command", "file"), ("sh.*", "attr"),
     ("plumbum.cmd.*", "attr"), ("plumbum.local[]*", "none"), ("plumbum.local.cmd.*", "attr"),
+    # libraries that run ffmpeg for you (the program is known from the call: "prog:NAME")
+    ("discord.FFmpeg*", "prog:ffmpeg"), ("disnake.FFmpeg*", "prog:ffmpeg"), ("nextcord.FFmpeg*", "prog:ffmpeg"),
+    ("pydub.AudioSegment.from_file", "prog:ffmpeg"), ("pydub.AudioSegment.from_mp3", "prog:ffmpeg"),
+    ("pydub.AudioSegment.from_ogg", "prog:ffmpeg"), ("pydub.AudioSegment.from_flv", "prog:ffmpeg"),
+    ("whisper.load_audio", "prog:ffmpeg"), ("whisper.audio.load_audio", "prog:ffmpeg"),
+    ("ffmpeg.probe", "prog:ffprobe"), ("ffmpeg.run", "prog:ffmpeg"), ("ffmpeg.run_async", "prog:ffmpeg"),
+    ("moviepy.editor.VideoFileClip", "prog:ffmpeg"), ("moviepy.editor.AudioFileClip", "prog:ffmpeg"),
+    ("moviepy.VideoFileClip", "prog:ffmpeg"), ("moviepy.AudioFileClip", "prog:ffmpeg"),
 ]
 # Libraries that drive the git binary.
 JS_GIT_LIBS = ("simple-git", "simple-git.default", "simple-git.simpleGit", "simple-git.gitP")
@@ -160,6 +168,8 @@ def program_of(call: Call, how: str) -> str | None:
         return None
     if how == "none":
         return None
+    if how.startswith("prog:"):
+        return how[5:]
     idx = 1 if how == "file1" else 0
     a = call.args[idx] if idx < len(call.args) else call.kwargs.get("args")
     depth = 0
