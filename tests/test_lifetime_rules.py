@@ -224,3 +224,22 @@ def test_containers_filled_only_at_start_up_are_not_shared_state(tmp_path: Path)
     res = scan(tmp_path, ScanOptions(jobs=1, use_cache=False))
     lines = sorted(f.line for f in res.findings if f.rule_id == "module-state-shared")
     assert lines == [3], lines          # `seen` is written per message; `commands` only at start-up
+
+
+def test_work_left_unawaited(tmp_path: Path) -> None:
+    text = ("const nodemailer = require('nodemailer');\n"
+            "const mailer = nodemailer.createTransport({ jsonTransport: true });\n"
+            "async function audit(db, row) { await db.query('INSERT ...', row); }\n"
+            "module.exports = async function register(req, res, db) {\n"
+            "  mailer.sendMail({ to: req.body.email });\n"
+            "  audit(db, req.body);\n"
+            "  await mailer.sendMail({ to: 'ops@example.com' });\n"
+            "  db.query('UPDATE ...', [1], (err) => res.end());\n"
+            "  res.send('ok');\n"
+            "  return mailer.sendMail({ to: 'x@example.com' });\n"
+            "};\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "register.js").write_text(text)
+    res = scan(tmp_path, ScanOptions(jobs=1, use_cache=False))
+    lines = sorted(f.line for f in res.findings if f.rule_id == "unawaited-work")
+    assert lines == [5, 6], lines

@@ -53,6 +53,15 @@ STATE_CTORS = {"Map": "map", "Set": "set", "WeakMap": "map", "lru-cache": "cache
 # A module-level directive ('use client' / 'use server'), after comments and a hashbang.
 _DIRECTIVE = re.compile(rb"""^(?:\s|#![^\n]*\n|//[^\n]*\n|/\*.*?\*/)*['"](use client|use server)['"]""", re.S)
 
+# Methods whose result is a promise of I/O (mail, messages, queries, writes): dropped, the work outlives the response.
+_FLOAT_METHODS = frozenset(m.encode() for m in (
+    "sendMail", "sendMessage", "sendPhoto", "sendDocument", "sendEachForMulticast", "sendMulticast", "query",
+    "execute", "save", "insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany",
+    "findOneAndUpdate", "publish", "sendNotification"))
+# Receivers whose `send` / `query`-like methods are not promises (HTTP responses, sockets, request objects).
+_NOT_PROMISE_RECEIVERS = frozenset((b"res", b"response", b"reply", b"ctx", b"req", b"request", b"socket", b"ws",
+                                    b"io", b"router", b"app"))
+
 # Identifiers that are promise/compat wrappers: the result behaves like their first argument.
 WRAPPERS = {"util.promisify", "promisify", "bluebird.promisify", "pify", "Promise.promisify"}
 
@@ -155,6 +164,7 @@ class _Extractor(ExtractorBase):
         self.values: dict = {}
         self.state_names: dict[str, StateVar] = {}
         self.recording = False    # False in the bindings pass, True in the facts pass
+        self.async_names: set[str] = set()    # the module's own async functions (for work left unawaited)
         self.reset_stack()
 
     # ----------------------------------------------------------------- containers
@@ -172,8 +182,11 @@ class _Extractor(ExtractorBase):
                     nm = parent.child_by_field_name("key")
             else:
                 module_level = node.type in ("function_declaration", "generator_function_declaration")
-            if module_level and nm is not None and self.recording and not self.fns:
-                self.facts.functions.add(nm.text.decode("utf-8", "replace"))
+            if module_level and nm is not None and not self.fns:
+                if self.recording:
+                    self.facts.functions.add(nm.text.decode("utf-8", "replace"))
+                if node.children and node.children[0].type == "async":
+                    self.async_names.add(nm.text.decode("utf-8", "replace"))
             self.push_frame(node, True, nm.text.decode("utf-8", "replace") if nm is not None else "<anonymous>")
         elif cap == "cls":
             nm = node.child_by_field_name("name")
@@ -647,6 +660,8 @@ class _Extractor(ExtractorBase):
             return
         if fn.type == "identifier" or q.startswith((".", "/")):
             self.note_invoke(node, q)
+        if self.recording and self.fns:
+            self.note_unawaited(node, fn, q, args_node)
         if self.keep is not None and not self.keep(q) and not self.mentions_env(args_node):
             self.skip_call(node, q, self.linkable(q))
             if fn.type == "member_expression":
@@ -664,6 +679,29 @@ class _Extractor(ExtractorBase):
             obj = fn.child_by_field_name("object")
             if obj is not None:
                 self.facts.calls[-1].receiver = self.arg(obj)
+
+    def note_unawaited(self, node: ts.Node, fn: ts.Node, q: str, args_node: ts.Node | None) -> None:
+        """Asynchronous work started as a statement of its own inside a function (not awaited, returned or kept):
+        a project async function, or a known I/O call (sendMail, query, save...) whose promise is dropped. A
+        callback-style call (last argument a function) finishes inside its callback and is not counted."""
+        name = q.rsplit(".", 1)[-1]
+        if fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            obj = fn.child_by_field_name("object")
+            if prop is None or prop.text not in _FLOAT_METHODS:
+                return
+            if obj is not None and obj.type == "identifier" and obj.text in _NOT_PROMISE_RECEIVERS:
+                return
+        elif not (fn.type == "identifier" and fn.text.decode("utf-8", "replace") in self.async_names):
+            return
+        if args_node is not None and args_node.named_children and \
+                args_node.named_children[-1].type in ("arrow_function", "function_expression", "function"):
+            return
+        parent = node.parent
+        if parent is None or parent.type != "expression_statement":
+            return
+        callee = fn.text.decode("utf-8", "replace")
+        self.add_call(node, "@unawaited", "pattern", [Arg("string", callee if len(callee) <= 80 else name, callee)])
 
     def note_mutation(self, fn: ts.Node, q: str, args_node: ts.Node | None, node: ts.Node) -> None:
         """`cache.set(k, v)`, `list.push(x)`, `Object.assign(state, ...)`: a write to module state."""
