@@ -92,7 +92,8 @@ def startup_functions(files: list[FileFacts], res: Resolver) -> dict[str, dict[s
     for path, f in sorted(by_path.items()):
         for inv in f.invokes:
             if inv.caller:
-                calls_from.setdefault((path, _root(inv.caller)), []).append((inv.callee, inv.line))
+                # only the function's own body runs when it is called; a callback it defines runs later
+                calls_from.setdefault((path, inv.caller), []).append((inv.callee, inv.line))
                 continue
             hit = _resolve(res, by_path, defined, path, inv.callee)
             if hit is None or hit[1] in out.get(hit[0], {}):
@@ -111,10 +112,24 @@ def startup_functions(files: list[FileFacts], res: Resolver) -> dict[str, dict[s
                 continue
             out.setdefault(hit[0], {})[hit[1]] = f"{func}() calls it ({path}:{line}); {how}"
             queue.append(hit)
+    # a start-up function that request code also calls runs in both lifetimes: say so (`~` marks it)
+    for (path, func), callees in sorted(calls_from.items()):
+        if func in out.get(path, {}):
+            continue
+        for callee, _line in callees:
+            hit = _resolve(res, by_path, defined, path, callee)
+            if hit is not None and hit[1] in out.get(hit[0], {}) and not out[hit[0]][hit[1]].startswith("~"):
+                out[hit[0]][hit[1]] = "~" + out[hit[0]][hit[1]]
+    for path, f in by_path.items():     # anonymous callbacks (route handlers) calling a start-up function
+        for inv in f.invokes:
+            if "<anonymous>" in inv.caller:
+                hit = _resolve(res, by_path, defined, path, inv.callee)
+                if hit is not None and hit[1] in out.get(hit[0], {}) and not out[hit[0]][hit[1]].startswith("~"):
+                    out[hit[0]][hit[1]] = "~" + out[hit[0]][hit[1]]
     return out
 
 
-def mark_startup_state(files: list[FileFacts], startup: dict[str, dict[str, str]]) -> None:
+def mark_startup_state(files: list[FileFacts], startup: dict[str, dict[str, str]]) -> None:  # noqa: C901
     """A module-level container filled only by functions that run while the module loads (a command registry
     built from a folder, a table loaded at start-up) is read-only afterwards: per-isolate copies are the same
     data, so it is not shared state. `StateVar.lifetime` says so ('startup-only: ...')."""
@@ -123,8 +138,8 @@ def mark_startup_state(files: list[FileFacts], startup: dict[str, dict[str, str]
         for sv in f.state:
             if sv.owner or not sv.writers:
                 continue
-            roots = {_root(w) for w in sv.writers}
-            if all(r in funcs for r in roots if r):
+            roots = set(sv.writers)
+            if all(r in funcs and not funcs[r].startswith("~") for r in roots if r):
                 first = sorted(r for r in roots if r)
                 if first:
                     sv.lifetime = f"startup-only: filled by {', '.join(x + '()' for x in first)} while the module loads"
@@ -140,11 +155,17 @@ def mark_startup_calls(files: list[FileFacts], startup: dict[str, dict[str, str]
         for c in f.calls:
             if c.top_level or not c.symbol:
                 continue
-            how = funcs.get(_root(c.symbol))
+            how = funcs.get(c.symbol)        # the function's own body, not the callbacks it defines
             if how is None:
                 continue
-            c.top_level = True
-            c.via = f"it runs inside {_root(c.symbol)}(), which runs while the module loads: {how}"
+            if how.startswith("~"):
+                # also called from request code: it stays request code for the rules that judge handlers, and
+                # the global-scope rules see it through `via`
+                c.via = (f"it runs inside {c.symbol}(), which runs while the module loads (and in requests): "
+                         f"{how[1:]}")
+            else:
+                c.top_level = True
+                c.via = f"it runs inside {c.symbol}(), which runs while the module loads: {how}"
             n += 1
     return n
 

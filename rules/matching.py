@@ -59,13 +59,15 @@ def match_calls(rule: Rule, facts: FileFacts, ctx: Any = None) -> list[Hit]:
     for c in facts.calls:
         if c.kind not in kinds or not pat(c.qname):
             continue
-        if rule.top_level is not None and c.top_level != rule.top_level:
+        at_load = c.top_level or bool(c.via)       # `via`: inside a function that also runs at start-up
+        if rule.top_level is True and not at_load or rule.top_level is False and c.top_level:
             continue
         if rule.where and not all(holds(c, w) for w in rule.where if applies(c, w)):
             continue
         if rule.unless and any(holds(c, u) for u in rule.unless if applies(c, u)):
             continue
-        hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard, top_level=c.top_level))
+        hits.append(Hit(c.line, c.column, c.end_line, c.snippet, c.symbol, guard=c.guard,
+                        top_level=c.top_level or (rule.top_level is True and at_load)))
     return hits
 
 

@@ -84,6 +84,9 @@ def _query(dialect: str) -> ts.Query:
     fns = " ".join(f"({t})" for t in sorted(FUNCTION_TYPES) if lang.id_for_node_kind(t, True))
     classes = " ".join(f"({t})" for t in sorted(CLASS_TYPES) if lang.id_for_node_kind(t, True))
     containers = f"[{fns}] @fn\n[{classes}] @cls\n(if_statement) @if\n(ternary_expression) @tern\n(try_statement) @try\n"
+    containers += ("(call_expression function: (parenthesized_expression [(arrow_function) (function_expression)] @iife))\n"
+                   if lang.id_for_node_kind("function_expression", True) else
+                   "(call_expression function: (parenthesized_expression [(arrow_function) (function)] @iife))\n")
     fields = " ".join(f"({t})" for t in ("field_definition", "public_field_definition") if lang.id_for_node_kind(t, True))
     if fields:
         containers += f"[{fields}] @field\n"
@@ -525,6 +528,13 @@ class _Extractor(ExtractorBase):
     def note_write(self, ident: ts.Node | None, node: ts.Node) -> None:
         self.record_write(ident, node)
 
+    def on_iife(self, node: ts.Node) -> None:
+        """`(async () => { ... })()` at module level: its body runs while the module loads."""
+        frames = self.frames
+        if frames and frames[-1].node.start_byte == node.start_byte and frames[-1].node.end_byte == node.end_byte:
+            outer = frames[-2] if len(frames) > 1 else None
+            frames[-1].top = outer.top if outer is not None else True
+
     def current_class(self) -> str:
         """The class whose body the node being handled is in ('' outside classes)."""
         for fr in reversed(self.frames):
@@ -824,10 +834,11 @@ class _Extractor(ExtractorBase):
             "decl": lambda n: self.on_decl(n, "name", "value"),
             "assign": lambda n: self.on_decl(n, "left", "right"),
             "massign": lambda n: self.on_this_assign(n) if n.type == "assignment_expression" else None,
+            "iife": self.on_iife,
         }, {
             "import": self.on_import, "reexport": self.on_reexport, "call": self.on_call, "new": self.on_new,
             "loop": self.on_loop, "massign": self.on_massign, "comment": self.on_comment,
-            "penv": self.on_process_env, "export": self.on_export, "field": self.on_field,
+            "penv": self.on_process_env, "export": self.on_export, "field": self.on_field, "iife": self.on_iife,
         })
 
 
