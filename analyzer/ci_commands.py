@@ -182,7 +182,7 @@ def pr_comment_cmd(path: Path, diff_base: str, post: bool, pr_number: int | None
     result = scan(path, opts)
     apply(result, opts, state)
     doc = document(result)
-    body = render(doc, _links(state.tree))
+    body = render(doc, _links(state.tree), prefix=state.tree.repo.prefix)
     click.echo(body, nl=False)
     if client is not None:
         try:

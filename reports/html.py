@@ -111,8 +111,8 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(result, workload: dict[str, Any] | None = None, **_: Any) -> str:
-    data = plan_mod.build(result, workload)
+def render(result, workload: dict[str, Any] | None = None, options=None, **_: Any) -> str:
+    data = plan_mod.build(result, workload if workload is not None else getattr(options, "workload", None))
     by_file: dict[str, list] = defaultdict(list)
     for f in result.findings:
         by_file[f.path].append(f)

@@ -91,8 +91,8 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(result, workload: dict[str, Any] | None = None, **_: Any) -> str:
-    data = plan_mod.build(result, workload)
+def render(result, workload: dict[str, Any] | None = None, options=None, **_: Any) -> str:
+    data = plan_mod.build(result, workload if workload is not None else getattr(options, "workload", None))
     text = environment().get_template("plan.md.j2").render(**data)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.rstrip("\n") + "\n"

@@ -134,8 +134,12 @@ def verdict_line(new: list[dict[str, Any]], fixed: list[dict[str, Any]], target:
 
 
 def render(doc: dict[str, Any], links: Links | None = None, max_rows: int = MAX_ROWS,
-           max_details: int = MAX_DETAILS) -> str:
-    """The comment from the JSON document of a diff scan (`diff` block present)."""
+           max_details: int = MAX_DETAILS, prefix: str = "") -> str:
+    """The comment from the JSON document of a diff scan (`diff` block present). `prefix` is the scanned folder
+    relative to the repository root ('' or 'services/chat/'): paths and links in the comment are the
+    repository's, as GitHub shows them."""
+    if prefix:
+        doc = _with_prefix(doc, prefix.strip("/") + "/")
     body = _render(doc, links, max_rows, max_details)
     while len(body) > MAX_BODY and (max_details > 0 or max_rows > 5):
         if max_details > 0:
@@ -144,6 +148,16 @@ def render(doc: dict[str, Any], links: Links | None = None, max_rows: int = MAX_
             max_rows = max(5, max_rows // 2)
         body = _render(doc, links, max_rows, max_details)
     return body
+
+
+def _with_prefix(doc: dict[str, Any], prefix: str) -> dict[str, Any]:
+    diff = dict(doc.get("diff") or {})
+    for key in ("new", "fixed"):
+        diff[key] = [dict(f, path=prefix + f["path"]) if f.get("path") else f for f in diff.get(key) or []]
+    for key in ("dependencies_added", "dependencies_changed", "dependencies_removed"):
+        diff[key] = [dict(d, manifest=prefix + d["manifest"]) if d.get("manifest") else d
+                     for d in diff.get(key) or []]
+    return dict(doc, diff=diff)
 
 
 def _render(doc: dict[str, Any], links: Links | None, max_rows: int, max_details: int) -> str:

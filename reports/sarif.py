@@ -2,8 +2,14 @@
 
 One run; `tool.driver.rules` holds every rule that has a result (id, name, descriptions, help as text and
 markdown, helpUri = first docs link, properties with the category and tags); each finding is a result with its
-ruleIndex, level (blocker -> error, warning -> warning, info -> note), message, a location relative to
-%SRCROOT% (the scanned folder) and `partialFingerprints["cfcompat/v1"]`, the fingerprint that survives line shifts.
+ruleIndex, level (blocker -> error, warning -> warning, info -> note), message, a location and
+`partialFingerprints["cfcompat/v1"]`, the fingerprint that survives line shifts.
+
+Locations are relative to the **repository root** (`%SRCROOT%`), whatever folder was scanned: code scanning
+resolves a result's URI against the checkout, so a scan of `services/chat` reports `services/chat/server/index.js`.
+`originalUriBaseIds` declares `%SRCROOT%` (the repository root: the git work tree holding the scanned folder, or
+the scanned folder itself outside git) and `SCANROOT`, the scanned folder relative to it; the run's
+`automationDetails.id` (`cfcompat/services/chat/`) keeps the scans of several folders apart in code scanning.
 Files that could not be read or parsed are `toolExecutionNotifications`. Deterministic: no timestamps, no absolute
 paths.
 """
@@ -13,10 +19,12 @@ from ..rules.kb import kb_summary
 
 import json
 import re
+import urllib.parse
 from typing import Any
 
 from ..analyzer import __version__
 from ..rules import Rule, rules_by_id
+from .options import RenderOptions
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"blocker": "error", "warning": "warning", "info": "note"}
@@ -70,7 +78,11 @@ def _rule_descriptor(rule_id: str, rule: Rule | None, sample, target: str) -> di
     return d
 
 
-def document(result) -> dict[str, Any]:
+def document(result, options: RenderOptions | None = None) -> dict[str, Any]:
+    opts = RenderOptions.of(options)
+
+    def uri(path: str) -> str:   # a URI reference: a space or '#' in a file name is percent-encoded
+        return urllib.parse.quote(opts.repo_path(path), safe="/-._~!$&'()*+,;=:@")
     rules = rules_by_id()
     target = result.settings.target
     order: list[str] = []
@@ -99,7 +111,7 @@ def document(result) -> dict[str, Any]:
             "level": LEVELS[f.severity],
             "message": {"text": msg},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": uri(f.path), "uriBaseId": "%SRCROOT%"},
                 "region": region,
             }}],
             "partialFingerprints": {"cfcompat/v1": f.fingerprint},
@@ -111,9 +123,13 @@ def document(result) -> dict[str, Any]:
     notifications = [{
         "level": "warning",
         "message": {"text": e.message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": e.path, "uriBaseId": "%SRCROOT%"}}}],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(e.path), "uriBaseId": "%SRCROOT%"}}}],
     } for e in result.errors]
     invocation: dict[str, Any] = {"executionSuccessful": True}
+    base_ids: dict[str, Any] = {"%SRCROOT%": {"description": {"text": "The repository root."}}}
+    if opts.repository_prefix:
+        base_ids["SCANROOT"] = {"uri": opts.repository_prefix, "uriBaseId": "%SRCROOT%",
+                                "description": {"text": "The scanned folder."}}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     run: dict[str, Any] = {
@@ -124,17 +140,19 @@ def document(result) -> dict[str, Any]:
             "rules": descriptors,
         }},
         "invocations": [invocation],
-        "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the scanned folder"}}},
+        "originalUriBaseIds": base_ids,
+        "automationDetails": {"id": f"cfcompat/{opts.repository_prefix}"},
         "results": results,
         "properties": {
             "target": target,
             "compatibility_date": result.settings.compatibility_date,
             "verdict": result.summary.get("verdict"),
             "knowledge_base": kb_summary(),
+            "scanned_folder": opts.repository_prefix.rstrip("/") or ".",
         },
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(result, **_: Any) -> str:
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+def render(result, options: RenderOptions | None = None, **_: Any) -> str:
+    return json.dumps(document(result, options), indent=2, ensure_ascii=False) + "\n"
