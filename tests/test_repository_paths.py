@@ -3,6 +3,7 @@ is scanned: a monorepo where one service is scanned from the root, from inside a
 from __future__ import annotations
 
 import json
+import os
 import urllib.parse
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -159,3 +160,34 @@ def test_pr_comment_paths_and_links_are_repository_paths(tmp_path, capsys, monke
     head = git(repo, "rev-parse", "HEAD").strip()
     assert f"https://github.com/acme/mono/blob/{head}/services/chat/server/worker.js#L2" in out
     assert "services/chat/server/worker.js:2" in out
+
+
+def test_replayed_scan_notices_a_repository_created_around_the_folder(tmp_path):
+    """The replay record (quick.py) of a SARIF scan holds the repository-root checks: creating a git work tree
+    above the scanned folder makes the next run scan again, with repository paths."""
+    import subprocess
+    import sys
+    base = tmp_path / "outer"
+    make_monorepo(base, with_git=False)
+    env = {k: v for k, v in os.environ.items() if k not in ("CFCOMPAT_NO_CACHE", "GITHUB_WORKSPACE")}
+    env.update(CFCOMPAT_CACHE_DIR=str(tmp_path / "cache"), GIT_CEILING_DIRECTORIES=str(tmp_path))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "cwd").mkdir()          # `-c` puts the working folder on sys.path, which the replay key lists
+    sarif = tmp_path / "out" / "r.sarif"
+    cmd = [sys.executable, "-X", "importtime", "-c", "from cfcompat.analyzer.quick import main; main()", "scan",
+           str(base / "services" / "chat"), "--format", "json", "-o", f"sarif:{sarif}"]
+
+    def scan() -> tuple[list[str], bool]:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path / "cwd", timeout=300)
+        assert p.returncode == 0, p.stderr[-2000:]
+        uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                for r in json.loads(sarif.read_text())["runs"][0]["results"]]
+        return uris, "cfcompat.analyzer.engine" in p.stderr
+
+    first, full = scan()
+    assert full and all(u.startswith("server/") or u == "package.json" for u in first)
+    again, full = scan()
+    assert again == first and not full                      # replayed
+    git(base, "init", "-q")
+    after, full = scan()
+    assert full and all(u.startswith("services/chat/") for u in after)
