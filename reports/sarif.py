@@ -10,6 +10,8 @@ resolves a result's URI against the checkout, so a scan of `services/chat` repor
 `originalUriBaseIds` declares `%SRCROOT%` (the repository root: the git work tree holding the scanned folder, or
 the scanned folder itself outside git) and `SCANROOT`, the scanned folder relative to it; the run's
 `automationDetails.id` (`cfcompat/services/chat/`) keeps the scans of several folders apart in code scanning.
+With `--baseline`, the findings the baseline hides are still results, with `baselineState: "unchanged"` (the
+others `"new"`): code scanning keeps the whole inventory while the gate and the annotations count only what is new.
 Files that could not be read or parsed are `toolExecutionNotifications`. Deterministic: no timestamps, no absolute
 paths.
 """
@@ -87,7 +89,9 @@ def document(result, options: RenderOptions | None = None) -> dict[str, Any]:
     target = result.settings.target
     order: list[str] = []
     sample: dict[str, Any] = {}
-    for f in result.findings:
+    baselined = result.baseline is not None
+    hidden = list(getattr(result, "baseline_hidden", None) or []) if baselined else []
+    for f in list(result.findings) + hidden:
         if f.rule_id not in sample:
             sample[f.rule_id] = f
             order.append(f.rule_id)
@@ -95,7 +99,8 @@ def document(result, options: RenderOptions | None = None) -> dict[str, Any]:
     index = {rid: i for i, rid in enumerate(order)}
     descriptors = [_rule_descriptor(rid, rules.get(rid), sample[rid], target) for rid in order]
     results = []
-    for f in result.findings:
+    hidden_ids = {id(f) for f in hidden}
+    for f in sorted(list(result.findings) + hidden, key=lambda f: f.sort_key()) if hidden else result.findings:
         region: dict[str, Any] = {"startLine": max(1, f.line), "startColumn": max(1, f.column or 1),
                                   "endLine": max(f.line, f.end_line or f.line)}
         if f.snippet:
@@ -119,6 +124,8 @@ def document(result, options: RenderOptions | None = None) -> dict[str, Any]:
         }
         if f.note:
             r["properties"]["note"] = f.note
+        if baselined:       # scan --baseline: the baseline's findings stay in the inventory, marked as such
+            r["baselineState"] = "unchanged" if id(f) in hidden_ids else "new"
         results.append(r)
     notifications = [{
         "level": "warning",

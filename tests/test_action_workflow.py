@@ -135,6 +135,9 @@ def test_baseline_first_on_push(tmp_path):
     assert out["BASELINE_CREATED"] == "true" and out["BASELINE_FILE"] == "services/chat/.cfcompat-baseline.json"
     assert out["VERDICT"] == "ready" and out["BLOCKERS"] == "0" and int(out["BASELINE_HIDDEN"]) > 0
     assert "Baseline recorded" in first.summary
+    sarif = validate_sarif(Path(out["SARIF_FILE"]), repo, "services/chat/")     # the inventory stays in SARIF
+    states = {r["baselineState"] for r in sarif["runs"][0]["results"]}
+    assert sarif["runs"][0]["results"] and states == {"unchanged"}
     baseline = repo / "services" / "chat" / ".cfcompat-baseline.json"
     assert baseline.is_file()
     git(repo, "add", "-A")
@@ -159,6 +162,9 @@ def test_baseline_first_on_push(tmp_path):
     assert third.failed and out["FAILED"] == "true" and out["VERDICT"] == "blocked" and out["BLOCKERS"] == "1"
     errors = [a for a in third.annotations if a.level == "error"]
     assert [a.props["file"] for a in errors] == ["services/chat/server/export.js"]
+    results = validate_sarif(Path(out["SARIF_FILE"]), repo, "services/chat/")["runs"][0]["results"]
+    new = [r for r in results if r["baselineState"] == "new"]
+    assert [r["ruleId"] for r in new] == ["subprocess-exec"] and len(results) > len(new)
 
 
 def test_pull_request_fails_only_on_what_it_adds(tmp_path):
