@@ -135,6 +135,7 @@ def split(findings: list[Finding], baseline: Baseline) -> tuple[list[Finding], l
 def apply(result, baseline: Baseline) -> None:
     kept, hidden, stale = split(result.findings, baseline)
     result.findings = kept
+    result.baseline_hidden = hidden
     recount(result)
     result.summary["baseline_hidden"] = len(hidden)
     result.baseline = {"file": baseline.source, "entries": len(baseline.entries),

@@ -188,7 +188,7 @@ def pr_comment_cmd(path: Path, diff_base: str, post: bool, pr_number: int | None
     result = scan(path, opts)
     apply(result, opts, state)
     doc = document(result)
-    body = render(doc, _links(state.tree))
+    body = render(doc, _links(state.tree), prefix=state.tree.repo.prefix)
     click.echo(body, nl=False)
     if client is not None:
         try:
@@ -201,7 +201,81 @@ def pr_comment_cmd(path: Path, diff_base: str, post: bool, pr_number: int | None
         sys.exit(1)
 
 
+DEFAULT_BASELINE = ".cfcompat-baseline.json"
+
+
+def _in_scan(path: Path, files: tuple[Path, ...]) -> set[str] | None:
+    """FILES (as given, relative to the current folder) as paths relative to the scanned folder; None when no
+    file was given (the whole tree counts)."""
+    if not files:
+        return None
+    root = path.resolve()
+    out: set[str] = set()
+    for f in files:
+        try:
+            out.add((Path.cwd() / f).resolve().relative_to(root).as_posix())
+        except ValueError:
+            continue            # a file outside the scanned folder
+    return out
+
+
+@click.command("hook")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--path", "scan_path", type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
+              default=Path("."), show_default=True,
+              help="The folder to scan (pre-commit runs hooks at the repository root; a monorepo service can pass "
+                   "its folder).")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help=f"Findings recorded here do not count (default: {DEFAULT_BASELINE} in the scanned folder when "
+                   "it exists; without one, only what the change since HEAD adds counts).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Exit 1 when the files have a finding at or above this severity that the baseline does not "
+                   "hold (default: blocker, or the config file).")
+@_common
+def hook_cmd(files: tuple[Path, ...], scan_path: Path, baseline_file: Path | None, fail_on: str | None, target,
+             compat_date, compat_flags, plan, include_tests, config_file, no_cache, jobs) -> None:
+    """The pre-commit hook: scan the folder (the whole tree, so imports and entry points are known) and fail
+    only on findings in FILES (the files being committed) that are not in the committed baseline. With no
+    baseline file, a finding counts only when the change since HEAD adds it. Prints the counted findings."""
+    from ..reports import render
+    from ..reports.options import RenderOptions
+    from .diffscan import recount
+    from .engine import scan
+
+    opts, config = _options(scan_path, target, compat_date, compat_flags, plan, include_tests, config_file,
+                            no_cache, jobs)
+    fail_on = fail_on or config.get("fail_on") or "blocker"
+    diff_base = None
+    if baseline_file is None:
+        default = scan_path / DEFAULT_BASELINE
+        if default.is_file():
+            baseline_file = default
+        elif _head_commit(scan_path):
+            diff_base = "HEAD"
+    state = prepare(scan_path, diff_base, baseline_file)
+    result = scan(scan_path, opts)
+    apply(result, opts, state)
+    wanted = _in_scan(scan_path, files)
+    if wanted is not None:
+        result.findings = [f for f in result.findings if f.path in wanted]
+        result.errors = [e for e in result.errors if e.path in wanted]
+        recount(result)
+    failing = findings_fail(result.findings, fail_on)
+    how = (f"not in {baseline_file}" if baseline_file is not None else
+           "added since HEAD" if diff_base else "in the repository (no baseline, no commit yet)")
+    scope = f"{len(wanted)} file(s)" if wanted is not None else "the whole tree"
+    if result.findings:
+        click.echo(render("text", result, RenderOptions(min_severity="warning", width=None)), nl=False)
+    n = result.summary["findings"]
+    verdict = "fails" if failing else "passes"
+    click.echo(f"cfcompat hook: {verdict} (--fail-on {fail_on}): {n['blocker']} blocker(s), {n['warning']} "
+               f"warning(s) {how}, in {scope}", err=True)
+    if failing:
+        sys.exit(1)
+
+
 def register(group: click.Group) -> None:
     group.add_command(baseline_cmd)
     group.add_command(pr_comment_cmd)
+    group.add_command(hook_cmd)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ import click
 from . import __version__
 from ..reports import FORMATS
 from .model import FAIL_ON, SEVERITY_RANK, fails
-from .options import UsageFailure, build_scan_options, scan_options
+from .options import SEVERITY_CHOICES, UsageFailure, build_scan_options, render_options, scan_options
 from .targets import TARGETS
 
 
@@ -51,6 +52,12 @@ def cli() -> None:
 @click.option("--no-inline-ignores", is_flag=True,
               help="Do not honour cfcompat-ignore comments (config-file ignores still apply).")
 @click.option("--color/--no-color", default=None, help="Colour in text output (default: on a terminal).")
+@click.option("--min-severity", type=click.Choice(SEVERITY_CHOICES), default=None,
+              help="Text and HTML: list only findings at or above this severity (default: info, all); the counts "
+                   "still include the others.")
+@click.option("--width", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Text: wrap at N columns (0: never wrap). Default: the terminal's width (or COLUMNS); "
+                   "not wrapped when piped.")
 @click.option("--requests-per-month", type=click.IntRange(min=0), default=None, metavar="N",
               help="Workload for the cost estimate: requests per month (default 3,000,000).")
 @click.option("--cpu-ms", type=click.FloatRange(min=0), default=None, metavar="N",
@@ -70,7 +77,8 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
          include_large: bool, config_file: Path | None, no_cache: bool, no_inline_ignores: bool,
          color: bool | None, max_seconds: float | None = None, requests_per_month: int | None = None, cpu_ms: float | None = None,
          current_monthly_cost: float | None = None, workload_pairs: tuple[str, ...] = (),
-         diff_base: str | None = None, baseline_file: Path | None = None) -> None:
+         diff_base: str | None = None, baseline_file: Path | None = None, min_severity: str | None = None,
+         width: int | None = None) -> None:
     """Scan the repository at PATH and report what breaks on the target."""
     from ..reports import render
     from .engine import scan as run_scan
@@ -87,12 +95,14 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
         raise UsageFailure(str(exc)) from None
     workload.update({k: v for k, v in (("requests_per_month", requests_per_month), ("cpu_ms", cpu_ms),
                                        ("current_monthly_cost", current_monthly_cost)) if v is not None})
-    fail_on = fail_on or config.get("fail_on", "never")
+    fail_on_given = fail_on or config.get("fail_on")
+    fail_on = fail_on_given or "never"
     fmt = fmt or "text"
     use_color = sys.stdout.isatty() if color is None else color
-    checks: list[tuple[str, str, str]] = []
+    ropts, checks = render_options(path, [fmt] + [f for f, _ in outs], fail_on=fail_on, fail_on_given=fail_on_given,
+                                   color=use_color, min_severity=min_severity, width=width)
     rcache, rkey = _result_cache(path, opts, workload, fmt, use_color, outs, fail_on, diff_base, baseline_file,
-                                 checks)
+                                 checks, ropts)
     if rcache is not None and rkey is not None:
         hit = rcache.get(rkey)
         if hit is not None:      # nothing the scan reads has changed: the last outputs are this run's outputs
@@ -115,9 +125,9 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
     apply_ci(result, opts, ci_state)
     from .assessment import ensure_assessment
     ensure_assessment(result, workload)
-    rendered = {f"o:{ofmt}": render(ofmt, result, fail_on=fail_on) for ofmt in dict.fromkeys(f for f, _ in outs)}
-    rendered["stdout"] = render(fmt, result, color=use_color) if fmt == "text" else render(fmt, result,
-                                                                                           fail_on=fail_on)
+    plain = replace(ropts, color=False, width=None)     # files: plain text, not wrapped
+    rendered = {f"o:{ofmt}": render(ofmt, result, plain) for ofmt in dict.fromkeys(f for f, _ in outs)}
+    rendered["stdout"] = render(fmt, result, ropts)
     worst = max((SEVERITY_RANK[f.severity] for f in result.findings), default=0)
     if rcache is not None and rkey is not None:
         if not result.summary.get("partial"):
@@ -129,12 +139,12 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
 
 def _result_cache(path: Path, opts, workload: dict, fmt: str, use_color: bool, outs: list[tuple[str, Path]],
                   fail_on: str, diff_base: str | None, baseline_file: Path | None,
-                  checks: list[tuple[str, str, str]]):
+                  checks: list[tuple[str, str, str]], ropts=None):
     """The whole-scan result cache and this run's key, or (None, None) when the run is not cacheable: no
-    cache, CI modes (--diff-base, --baseline), a time bound, or coloured text on a terminal. `checks`
-    receives the replay checks of every file the key read."""
+    cache, CI modes (--diff-base, --baseline), a time bound, or text on a terminal (coloured, or as wide as
+    the terminal is now). `checks` receives the replay checks of every file the key read."""
     if not opts.use_cache or os.environ.get("CFCOMPAT_NO_CACHE") or diff_base or baseline_file or \
-            opts.max_seconds or (fmt == "text" and use_color):
+            opts.max_seconds or (fmt == "text" and (use_color or sys.stdout.isatty())):
         return None, None
     from .discovery import discover
     from .resultcache import ResultCache, repo_key
@@ -144,6 +154,7 @@ def _result_cache(path: Path, opts, workload: dict, fmt: str, use_color: bool, o
         "plan": opts.plan, "include_tests": opts.include_tests, "include_large": opts.include_large,
         "inline_ignores": opts.inline_ignores, "config": opts.config, "workload": workload, "fail_on": fail_on,
         "stdout": fmt, "color": use_color, "outputs": sorted({f for f, _ in outs}),
+        "render": ropts.key() if ropts is not None else None,
     }
     try:
         opts.digests = {}

@@ -675,3 +675,35 @@ def _same_file(a: Path, b: Path) -> bool:
                     return True
     except OSError:
         return False
+
+
+def repository_prefix(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
+    """Where the scanned folder sits in its repository: ('' | 'services/chat/', replay checks).
+
+    The repository is the git work tree holding PATH (`git rev-parse --show-prefix`, with the hardened
+    invocation above); when git cannot say (not a work tree, git missing, a `safe.directory` refusal) and PATH is
+    inside `$GITHUB_WORKSPACE`, the prefix is relative to that; otherwise PATH is its own root (''). The checks
+    (`exists` of `.git` in PATH and each folder above it, up to the work tree's root) let a replayed scan notice
+    a repository created or removed around PATH."""
+    path = Path(path).resolve()
+    prefix = ""
+    top: Path | None = None
+    try:
+        repo = Repo.open(path)
+        prefix, top = repo.prefix, repo.toplevel.resolve()
+    except (GitError, OSError):
+        ws = os.environ.get("GITHUB_WORKSPACE")
+        if ws:
+            try:
+                rel = path.relative_to(Path(ws).resolve())
+                prefix = "" if str(rel) == "." else rel.as_posix() + "/"
+            except (ValueError, OSError):
+                prefix = ""
+    checks: list[tuple[str, str, str]] = []
+    for folder in (path, *path.parents):
+        marker = folder / ".git"
+        checks.append(("exists", str(marker), "1" if os.path.exists(marker) else "0"))
+        if top is not None and folder == top:
+            break
+    prefix = prefix.replace("\\", "/").strip("/")
+    return (prefix + "/" if prefix else ""), checks

@@ -61,3 +61,25 @@ def build_scan_options(path: Path, *, target: str | None, compat_date: str | Non
                        include_tests=include_tests or bool(config.get("include_tests", False)),
                        jobs=jobs, config=config, **more)
     return opts, config
+
+
+SEVERITY_CHOICES = ("info", "warning", "blocker")
+
+
+def render_options(path: Path, formats: list[str], *, fail_on: str, fail_on_given: str | None, color: bool,
+                   min_severity: str | None, width: int | None):
+    """The RenderOptions of a scan and the replay checks they depend on.
+
+    `fail_on_given` is the threshold the user chose (`--fail-on` or the config file), None when neither did:
+    JUnit then marks blockers as failures. `width` None: from the terminal (or COLUMNS), unwrapped when piped;
+    0: never wrap. The repository prefix is looked up with git only when a format that needs it is rendered."""
+    from ..reports.options import REPOSITORY_PATH_FORMATS, RenderOptions, terminal_width
+    prefix, checks = "", []
+    if any(f in REPOSITORY_PATH_FORMATS for f in formats):
+        from .gitdiff import repository_prefix
+        prefix, checks = repository_prefix(path)
+    if width is None:
+        width = terminal_width()
+    opts = RenderOptions(fail_on=fail_on, junit_fail_on=fail_on_given or "blocker", color=color,
+                         width=width or None, min_severity=min_severity or "info", repository_prefix=prefix)
+    return opts, checks

@@ -49,6 +49,7 @@ class ScanResult:
     suppressed: list[dict[str, Any]] = field(default_factory=list)
     diff: dict[str, Any] | None = None                           # scan --diff-base (diffscan.py)
     baseline: dict[str, Any] | None = None                       # scan --baseline (baseline.py)
+    baseline_hidden: list[Finding] = field(default_factory=list)  # the findings the baseline hid (SARIF keeps them)
     assessment: Assessment | None = None                         # assessment.ensure_assessment
     schedules: list[Any] | None = None                           # schedules.find_schedules, computed once
 

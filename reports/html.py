@@ -1,12 +1,22 @@
-"""`--format html`: one self-contained page (no network: inline CSS, inline SVG charts, no scripts).
+"""`--format html`: one self-contained page (no network: inline CSS, inline SVG charts, one inline script).
 
 Sections: summary, charts (findings by category and severity, rewrite scope per file, cost per option),
-compatibility, findings browsable by file (<details>, snippets HTML-escaped), dependency changes, schedules and the
-starter wrangler.jsonc, cost lines. Every value from the scanned code goes through Jinja2 autoescaping; the SVG
-charts are built here with `markupsafe.escape` on every label.
+compatibility, findings, dependency changes, schedules and the starter wrangler.jsonc, cost lines.
+
+Findings: grouped by rule across files (one card per rule: the problem and the fix once, then every place it
+occurs), or by file; a toolbar filters by severity, category and path and searches the text, and says how many
+findings it shows. The filter state lives in the URL fragment (`report.html#severity=blocker&group=file`), so a
+filtered view can be linked or screenshotted. Without JavaScript every finding is listed, grouped by rule.
+
+Safety: every value from the scanned code goes through Jinja2 autoescaping; the SVG charts are built here with
+`markupsafe.escape` on every label. The script is constant (`templates/report.js`); a Content-Security-Policy
+allows only that script (by its SHA-256), inline styles and no network at all. Layout: fluid from a 360 px phone
+to a wide screen (wide tables scroll inside their box, long paths break).
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections import defaultdict
 from functools import lru_cache
@@ -111,14 +121,59 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(result, workload: dict[str, Any] | None = None, **_: Any) -> str:
-    data = plan_mod.build(result, workload)
+SEVERITIES = ("blocker", "warning", "info")
+
+
+@lru_cache(maxsize=1)
+def script() -> tuple[str, str]:
+    """The page's script and its CSP hash source."""
+    text = (TEMPLATES / "report.js").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return text, f"'sha256-{digest}'"
+
+
+def _counts(fs) -> dict[str, int]:
+    return {s: sum(1 for f in fs if f.severity == s) for s in SEVERITIES}
+
+
+def rule_groups(result) -> list[dict[str, Any]]:
+    """One group per rule across files: worst severity first, then the most findings."""
+    from ..rules import rules_by_id
+    rules = rules_by_id()
+    by_rule: dict[str, list] = defaultdict(list)
+    for f in result.findings:
+        by_rule[f.rule_id].append(f)
+    out = []
+    for rid, fs in by_rule.items():
+        fs = sorted(fs, key=lambda f: (SEVERITIES.index(f.severity), f.path, f.line))
+        r = rules.get(rid)
+        worst = fs[0].severity
+        lead = next((f for f in fs if f.severity == worst), fs[0])
+        same = len({f.message for f in fs}) == 1
+        out.append({"rule_id": rid, "title": (r.title if r and r.title else rid), "category": fs[0].category,
+                    "worst": worst, "counts": _counts(fs), "files": len({f.path for f in fs}),
+                    "message": lead.message if same or r is None else r.message, "same_message": same,
+                    "remediation": lead.remediation, "docs": lead.docs[:2], "findings": fs})
+    out.sort(key=lambda g: (SEVERITIES.index(g["worst"]), -g["counts"][g["worst"]], g["rule_id"]))
+    return out
+
+
+def render(result, workload: dict[str, Any] | None = None, options=None, **_: Any) -> str:
+    data = plan_mod.build(result, workload if workload is not None else getattr(options, "workload", None))
     by_file: dict[str, list] = defaultdict(list)
     for f in result.findings:
         by_file[f.path].append(f)
-    worst = {p: min(("blocker", "warning", "info").index(f.severity) for f in fs) for p, fs in by_file.items()}
-    files = [{"path": p, "findings": by_file[p], "worst": ("blocker", "warning", "info")[worst[p]],
-              "counts": {s: sum(1 for f in by_file[p] if f.severity == s) for s in ("blocker", "warning", "info")}}
+    worst = {p: min(SEVERITIES.index(f.severity) for f in fs) for p, fs in by_file.items()}
+    files = [{"path": p, "findings": sorted(by_file[p], key=lambda f: (SEVERITIES.index(f.severity), f.line)),
+              "worst": SEVERITIES[worst[p]], "counts": _counts(by_file[p])}
              for p in sorted(by_file, key=lambda p: (worst[p], p))]
+    present = {f.category for f in result.findings}
+    categories = [(c, sum(1 for f in result.findings if f.category == c)) for c in CATEGORIES if c in present]
+    folders = sorted({p.rsplit("/", 1)[0] + "/" for p in by_file if "/" in p})
+    js, js_hash = script()
+    min_sev = getattr(options, "min_severity", "info") or "info"
     return environment().get_template("report.html.j2").render(
-        charts=charts(data, result), files=files, sev_colors=SEV_COLORS, **data)
+        charts=charts(data, result), files=files, groups=rule_groups(result), sev_colors=SEV_COLORS,
+        categories=categories, folders=folders, total=len(result.findings), sev_counts=_counts(result.findings),
+        script=Markup(js), script_hash=Markup(js_hash),
+        initial_severities=[s for s in SEVERITIES if SEVERITIES.index(s) <= SEVERITIES.index(min_sev)], **data)

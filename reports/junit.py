@@ -1,10 +1,11 @@
 """`--format junit`: JUnit XML for CI test reporters.
 
-One <testsuite> per category and one <testcase> per rule and file (classname = the file, name = the rule id), so a
-CI dashboard lists "src/db.js / <rule id>" like a failing test. Which findings fail follows `--fail-on`,
-the same rule as the exit status: with `--fail-on blocker` blockers are <failure>s, with `--fail-on warning`
-blockers and warnings are; findings below the threshold (and all of them with `never`, the default) are passing
-testcases whose <system-out> lists them, so nothing is hidden. Categories without findings among the core four
+One <testsuite> per category and one <testcase> per rule and file (classname = the file relative to the repository
+root, name = the rule id), so a CI dashboard lists "services/chat/src/db.js / <rule id>" like a failing test.
+Which findings fail: blockers by default, whatever the exit status does (a blocked repository is never reported
+as all green); `--fail-on` given on the command line or in the config file sets the threshold instead
+(`warning`: blockers and warnings, `never`: none). Findings below the threshold are passing testcases whose
+<system-out> lists them, so nothing is hidden. Categories without findings among the core four
 get one passing testcase each, so a clean scan still reports tests. Deterministic: no timestamps or durations.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from ..analyzer.model import CATEGORIES, SEVERITY_RANK, fails as fails_run
 from .escape import printable
+from .options import RenderOptions
 
 CORE = ("filesystem", "native-module", "model-loading", "long-running")
 
@@ -30,11 +32,13 @@ def _clean(text: str, keep_breaks: bool = True) -> str:
     return _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", printable(text, keep_breaks=keep_breaks))
 
 
-def render(result, fail_on: str = "never", **_: Any) -> str:
+def render(result, options: RenderOptions | None = None, **kwargs: Any) -> str:
+    opts = RenderOptions.of(options, **kwargs)
+    fail_on = opts.junit_fail_on
 
     groups: dict[str, dict[tuple[str, str], list]] = defaultdict(lambda: defaultdict(list))
     for f in result.findings:
-        groups[f.category][(f.path, f.rule_id)].append(f)
+        groups[f.category][(opts.repo_path(f.path), f.rule_id)].append(f)
     root = ET.Element("testsuites", name="cfcompat", tests="0", failures="0", errors="0")
     total = fails = 0
     for cat in CATEGORIES:
@@ -55,7 +59,7 @@ def render(result, fail_on: str = "never", **_: Any) -> str:
                                line=str(fs[0].line))
             n += 1
             failing = [f for f in fs if fails_run(SEVERITY_RANK[f.severity], fail_on)]
-            body = "\n".join(_clean(f"{f.path}:{f.line}:{f.column} {f.severity} {f.rule_id}: {f.message}\n"
+            body = "\n".join(_clean(f"{path}:{f.line}:{f.column} {f.severity} {f.rule_id}: {f.message}\n"
                                     f"    {f.snippet.strip()}\n    fix: {f.remediation}"
                                     + (f"\n    note: {f.note}" if f.note else "")) for f in fs)
             if failing:
@@ -75,8 +79,8 @@ def render(result, fail_on: str = "never", **_: Any) -> str:
         suite = ET.SubElement(root, "testsuite", name="cfcompat.errors", tests="0", failures="0", errors="0",
                               skipped="0")
         for e in result.errors:
-            tc = ET.SubElement(suite, "testcase", classname=_clean(e.path, False), name="analysed",
-                               file=_clean(e.path, False))
+            tc = ET.SubElement(suite, "testcase", classname=_clean(opts.repo_path(e.path), False), name="analysed",
+                               file=_clean(opts.repo_path(e.path), False))
             sk = ET.SubElement(tc, "skipped", message=_clean(e.message))
             sk.text = _clean(e.message)
         suite.set("tests", str(len(result.errors)))

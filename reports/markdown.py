@@ -1,9 +1,10 @@
 """`--format markdown`: the migration plan (template `templates/plan.md.j2`).
 
 Text that comes from the scanned code (snippets, paths, messages that quote code) is escaped so that it renders
-inert on GitHub: snippets go into code spans or fenced blocks whose fence is longer than any backtick run inside;
-prose has HTML and markdown punctuation escaped, and @mentions / #123 references are broken with a word joiner
-(U+2060), which GitHub does not link.
+inert on GitHub and pastes cleanly anywhere (reports/escape.py): snippets go into code spans or fenced blocks whose
+fence is longer than any backtick run inside; in prose, package names like `@scope/pkg`, mentions, `#123`
+references and URLs become code spans (never linked, never notifying, searchable as written: no invisible
+characters), and markdown punctuation is escaped only where it would change the rendering.
 """
 from __future__ import annotations
 
@@ -15,43 +16,20 @@ from typing import Any
 import jinja2
 
 from ..analyzer import planning as plan_mod
-from .escape import WJ, code
+from .escape import code, inline, prose
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 
-def _inert_refs(text: str) -> str:
-    text = re.sub(r"@(?=[A-Za-z0-9_-])", "@" + WJ, text)
-    text = re.sub(r"#(?=\d)", "#" + WJ, text)
-    text = re.sub(r"(?i)\b(GH)-(?=\d)", r"\1" + WJ + "-", text)
-    return text
-
-
-_MD_PUNCT = re.compile(r"([\\`*_\[\]#|~])")
-
-
 def md_text(text: Any) -> str:
-    """Plain prose from data, inline: one line, HTML escaped, markdown punctuation escaped, refs inert."""
-    s = re.sub(r"\s+", " ", str(text if text is not None else ""))
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _MD_PUNCT.sub(r"\\\1", s)
-    s = re.sub(r"^(\d+)\.(?=\s)", r"\1\\.", s)
-    s = re.sub(r"^([-+])(?=\s)", r"\\\1", s)
-    return _inert_refs(s)
+    """Plain prose from data, inline: one line, inert (reports/escape.py `inline`)."""
+    return inline(text)
 
 
 def md(text: Any, table: bool = False) -> str:
     """Prose that may quote code in `backticks`: the quoted parts become safe code spans, the rest `md_text`."""
-    s = " ".join(str(text if text is not None else "").split())
-    parts = re.split(r"(`[^`]+`)", s)
-    out = []
-    for i, p in enumerate(parts):
-        if i % 2 == 1:
-            out.append(code(p[1:-1], table=table))
-        elif p:
-            out.append(md_text(p))
-    return "".join(out)
+    return prose(text, table=table)
 
 
 def fence(text: Any, lang: str = "") -> str:
@@ -91,8 +69,8 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(result, workload: dict[str, Any] | None = None, **_: Any) -> str:
-    data = plan_mod.build(result, workload)
+def render(result, workload: dict[str, Any] | None = None, options=None, **_: Any) -> str:
+    data = plan_mod.build(result, workload if workload is not None else getattr(options, "workload", None))
     text = environment().get_template("plan.md.j2").render(**data)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.rstrip("\n") + "\n"

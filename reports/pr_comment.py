@@ -4,22 +4,22 @@ Everything that comes from the scanned repository (paths, snippets, messages tha
 is rendered inert:
 - snippets and quoted code go into code spans (or fenced blocks) delimited by more backticks than any run
   inside; in table cells `|` is escaped (GFM splits cells before parsing code spans);
-- other text is HTML-escaped (`</details>`, `<script>` show as text), markdown punctuation is
-  backslash-escaped, and `@mention`, `#123`, `GH-1`, `://` and `www.` get an invisible WORD JOINER
-  (U+2060) so GitHub neither notifies nor links;
+- `@mention`, `#123`, `GH-1`, URLs and `www.` become code spans, so GitHub neither notifies nor links and the
+  text stays exactly what it was (no invisible characters); other text has `<tag` and entities escaped
+  (`</details>`, `<script>` show as text) and markdown punctuation escaped where it would change the rendering
+  (reports/escape.py);
 - link targets are built here (server/owner/repo/blob/sha/path#Lline) with the path percent-encoded.
 The comment starts with the hidden marker `<!-- cfcompat-pr-comment -->` that the bot uses to find and update
 its earlier comment instead of adding another.
 """
 from __future__ import annotations
 
-import html
 import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from .escape import WJ, code
+from .escape import code, inline, prose as _prose
 
 MARKER = "<!-- cfcompat-pr-comment -->"
 MAX_ROWS = 50
@@ -36,41 +36,14 @@ LANGS = {".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx", ".ts": "ts", ".
 
 # ------------------------------------------------------------------------------------------------ escaping
 
-def _inert(s: str) -> str:
-    s = re.sub(r"@(?=[A-Za-z0-9_-])", "@" + WJ, s)
-    s = re.sub(r"#(?=[0-9])", "#" + WJ, s)
-    s = re.sub(r"(?i)\b(GH)-(?=[0-9])", r"\1" + WJ + "-", s)
-    s = s.replace("://", ":" + WJ + "//")
-    s = re.sub(r"(?i)\bwww\.", lambda m: m.group(0)[:3] + WJ + ".", s)
-    return s
-
-
-_PUNCT = re.compile(r"([\\`*_\[\]|~#])")
-
-
 def text(value: Any) -> str:
     """Untrusted prose, inline and one line (whitespace runs become one space, edges kept)."""
-    s = re.sub(r"\s+", " ", str(value if value is not None else ""))
-    s = html.escape(s, quote=False)
-    s = _PUNCT.sub(r"\\\1", s)
-    s = re.sub(r"^(\s*)([-+=])", r"\1\\\2", s)          # list marker / setext underline at the start
-    s = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", s)         # ordered-list marker at the start
-    return _inert(s)
+    return inline(value)
 
 
 def prose(value: Any, table: bool = False, limit: int = 0) -> str:
     """Text that may quote code in `backticks` (rule messages): quoted parts become safe code spans."""
-    s = " ".join(str(value if value is not None else "").split())
-    if limit and len(s) > limit:
-        s = s[: limit - 1].rstrip() + "…"
-    parts = re.split(r"(`[^`]+`)", s)
-    out = []
-    for i, p in enumerate(parts):
-        if i % 2 == 1:
-            out.append(code(p[1:-1], table=table))
-        elif p:
-            out.append(text(p) if i == 0 else _inert(_PUNCT.sub(r"\\\1", html.escape(p, quote=False))))
-    return "".join(out)
+    return _prose(value, table=table, limit=limit)
 
 
 def block(value: Any, lang: str = "") -> str:
@@ -135,8 +108,12 @@ def verdict_line(new: list[dict[str, Any]], fixed: list[dict[str, Any]], target:
 
 
 def render(doc: dict[str, Any], links: Links | None = None, max_rows: int = MAX_ROWS,
-           max_details: int = MAX_DETAILS) -> str:
-    """The comment from the JSON document of a diff scan (`diff` block present)."""
+           max_details: int = MAX_DETAILS, prefix: str = "") -> str:
+    """The comment from the JSON document of a diff scan (`diff` block present). `prefix` is the scanned folder
+    relative to the repository root ('' or 'services/chat/'): paths and links in the comment are the
+    repository's, as GitHub shows them."""
+    if prefix:
+        doc = _with_prefix(doc, prefix.strip("/") + "/")
     body = _render(doc, links, max_rows, max_details)
     while len(body) > MAX_BODY and (max_details > 0 or max_rows > 5):
         if max_details > 0:
@@ -150,6 +127,16 @@ def render(doc: dict[str, Any], links: Links | None = None, max_rows: int = MAX_
         if len(body) > MAX_BODY:
             body = _render(doc, links, 0, 0, clip=CLIP, full=full)
     return body
+
+
+def _with_prefix(doc: dict[str, Any], prefix: str) -> dict[str, Any]:
+    diff = dict(doc.get("diff") or {})
+    for key in ("new", "fixed"):
+        diff[key] = [dict(f, path=prefix + f["path"]) if f.get("path") else f for f in diff.get(key) or []]
+    for key in ("dependencies_added", "dependencies_changed", "dependencies_removed"):
+        diff[key] = [dict(d, manifest=prefix + d["manifest"]) if d.get("manifest") else d
+                     for d in diff.get(key) or []]
+    return dict(doc, diff=diff)
 
 
 def _cut(value: Any, clip: int) -> Any:

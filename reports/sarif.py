@@ -2,8 +2,16 @@
 
 One run; `tool.driver.rules` holds every rule that has a result (id, name, descriptions, help as text and
 markdown, helpUri = first docs link, properties with the category and tags); each finding is a result with its
-ruleIndex, level (blocker -> error, warning -> warning, info -> note), message, a location relative to
-%SRCROOT% (the scanned folder) and `partialFingerprints["cfcompat/v1"]`, the fingerprint that survives line shifts.
+ruleIndex, level (blocker -> error, warning -> warning, info -> note), message, a location and
+`partialFingerprints["cfcompat/v1"]`, the fingerprint that survives line shifts.
+
+Locations are relative to the **repository root** (`%SRCROOT%`), whatever folder was scanned: code scanning
+resolves a result's URI against the checkout, so a scan of `services/chat` reports `services/chat/server/index.js`.
+`originalUriBaseIds` declares `%SRCROOT%` (the repository root: the git work tree holding the scanned folder, or
+the scanned folder itself outside git) and `SCANROOT`, the scanned folder relative to it; the run's
+`automationDetails.id` (`cfcompat/services/chat/`) keeps the scans of several folders apart in code scanning.
+With `--baseline`, the findings the baseline hides are still results, with `baselineState: "unchanged"` (the
+others `"new"`): code scanning keeps the whole inventory while the gate and the annotations count only what is new.
 Files that could not be read or parsed are `toolExecutionNotifications`. Deterministic: no timestamps, no absolute
 paths. Artifact URIs are the relative paths percent-encoded (RFC 3986: `src/issue #12.js` is
 `src/issue%20%2312.js`; a name that is not UTF-8 keeps its bytes).
@@ -19,6 +27,7 @@ from typing import Any
 
 from ..analyzer import __version__
 from ..rules import Rule, rules_by_id
+from .options import RenderOptions
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"blocker": "error", "warning": "warning", "info": "note"}
@@ -78,12 +87,18 @@ def _rule_descriptor(rule_id: str, rule: Rule | None, sample, target: str) -> di
     return d
 
 
-def document(result) -> dict[str, Any]:
+def document(result, options: RenderOptions | None = None) -> dict[str, Any]:
+    opts = RenderOptions.of(options)
+
+    def loc(path: str) -> str:   # the repository-relative path as a URI reference
+        return uri(opts.repo_path(path))
     rules = rules_by_id()
     target = result.settings.target
     order: list[str] = []
     sample: dict[str, Any] = {}
-    for f in result.findings:
+    baselined = result.baseline is not None
+    hidden = list(getattr(result, "baseline_hidden", None) or []) if baselined else []
+    for f in list(result.findings) + hidden:
         if f.rule_id not in sample:
             sample[f.rule_id] = f
             order.append(f.rule_id)
@@ -91,7 +106,8 @@ def document(result) -> dict[str, Any]:
     index = {rid: i for i, rid in enumerate(order)}
     descriptors = [_rule_descriptor(rid, rules.get(rid), sample[rid], target) for rid in order]
     results = []
-    for f in result.findings:
+    hidden_ids = {id(f) for f in hidden}
+    for f in sorted(list(result.findings) + hidden, key=lambda f: f.sort_key()) if hidden else result.findings:
         region: dict[str, Any] = {"startLine": max(1, f.line), "startColumn": max(1, f.column or 1),
                                   "endLine": max(f.line, f.end_line or f.line)}
         if f.snippet:
@@ -107,7 +123,7 @@ def document(result) -> dict[str, Any]:
             "level": LEVELS[f.severity],
             "message": {"text": msg},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": uri(f.path), "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": loc(f.path), "uriBaseId": "%SRCROOT%"},
                 "region": region,
             }}],
             "partialFingerprints": {"cfcompat/v1": f.fingerprint},
@@ -115,13 +131,19 @@ def document(result) -> dict[str, Any]:
         }
         if f.note:
             r["properties"]["note"] = f.note
+        if baselined:       # scan --baseline: the baseline's findings stay in the inventory, marked as such
+            r["baselineState"] = "unchanged" if id(f) in hidden_ids else "new"
         results.append(r)
     notifications = [{
         "level": "warning",
         "message": {"text": e.message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(e.path), "uriBaseId": "%SRCROOT%"}}}],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": loc(e.path), "uriBaseId": "%SRCROOT%"}}}],
     } for e in result.errors]
     invocation: dict[str, Any] = {"executionSuccessful": True}
+    base_ids: dict[str, Any] = {"%SRCROOT%": {"description": {"text": "The repository root."}}}
+    if opts.repository_prefix:
+        base_ids["SCANROOT"] = {"uri": opts.repository_prefix, "uriBaseId": "%SRCROOT%",
+                                "description": {"text": "The scanned folder."}}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     run: dict[str, Any] = {
@@ -132,17 +154,19 @@ def document(result) -> dict[str, Any]:
             "rules": descriptors,
         }},
         "invocations": [invocation],
-        "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the scanned folder"}}},
+        "originalUriBaseIds": base_ids,
+        "automationDetails": {"id": f"cfcompat/{opts.repository_prefix}"},
         "results": results,
         "properties": {
             "target": target,
             "compatibility_date": result.settings.compatibility_date,
             "verdict": result.summary.get("verdict"),
             "knowledge_base": kb_summary(),
+            "scanned_folder": opts.repository_prefix.rstrip("/") or ".",
         },
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(result, **_: Any) -> str:
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+def render(result, options: RenderOptions | None = None, **_: Any) -> str:
+    return json.dumps(document(result, options), indent=2, ensure_ascii=False) + "\n"

@@ -3,6 +3,7 @@
 #
 #   scripts/render_html.sh PATH OUT.png [WIDTHxHEIGHT] [extra cfcompat scan options...]
 #
+# CFCOMPAT_HTML_VIEW=FRAGMENT opens a filtered view, e.g. CFCOMPAT_HTML_VIEW='severity=blocker&group=file'.
 # Needs `chromium` (Debian: apt-get install -y chromium) and cfcompat on PATH (or CFCOMPAT=/path/to/cfcompat).
 # Chromium runs with no network use of its own (background networking, sync, updates off) and a throwaway profile.
 set -euo pipefail
@@ -25,7 +26,7 @@ trap 'rm -rf "$work"' EXIT
 "$chromium_bin" --headless --no-sandbox --disable-gpu --disable-background-networking \
   --disable-component-update --disable-sync --no-first-run --hide-scrollbars \
   --user-data-dir="$work/profile" --window-size="${size/x/,}" \
-  --screenshot="$work/shot.png" "file://$work/report.html" >/dev/null 2>&1
+  --screenshot="$work/shot.png" "file://$work/report.html${CFCOMPAT_HTML_VIEW:+#$CFCOMPAT_HTML_VIEW}" >/dev/null 2>&1
 mkdir -p "$(dirname "$out")"
 mv "$work/shot.png" "$out"
 echo "$out"

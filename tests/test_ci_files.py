@@ -23,7 +23,12 @@ def test_action_is_a_composite_action_using_real_options():
     assert steps[0]["uses"].startswith("actions/setup-python@")
     assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif@") for s in steps)
     script = "\n".join(s.get("run", "") for s in steps)
-    assert "sarif" in FORMATS and "sarif:cfcompat.sarif" in script
+    assert {"sarif", "github", "github-summary", "junit"} <= set(FORMATS) and 'sarif:$out/cfcompat.sarif' in script
+    assert action["inputs"]["fail-on"]["default"] == "auto"
+    assert {"verdict", "blockers", "warnings", "sarif-file", "json-file", "junit-file", "baseline-file"} <= \
+        set(action["outputs"])
+    for name, spec in action["outputs"].items():
+        assert spec["value"].startswith("${{ steps."), name
     assert "pr-comment" in script and "--post" in script
     for opt in ("--diff-base", "--fail-on", "--post", "--target", "--baseline"):
         assert opt in _options("pr-comment")
@@ -36,10 +41,14 @@ def test_action_is_a_composite_action_using_real_options():
 def test_pre_commit_hook():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in hooks if h["id"] == "cfcompat")
-    assert hook["entry"] == "cfcompat scan . --fail-on blocker --format text"
-    assert hook["pass_filenames"] is False and hook["language"] == "python"
+    assert hook["entry"] == "cfcompat hook"
+    assert hook["pass_filenames"] is True and hook["language"] == "python" and hook["require_serial"] is True
+    strict = next(h for h in hooks if h["id"] == "cfcompat-strict")
+    assert strict["entry"].startswith("cfcompat scan . --fail-on blocker") and strict["pass_filenames"] is False
+    for opt in ("--baseline", "--fail-on", "--path"):
+        assert opt in _options("hook")
 
 
 def test_new_commands_are_listed():
-    assert {"baseline", "pr-comment"} <= set(cli.commands)
+    assert {"baseline", "pr-comment", "hook"} <= set(cli.commands)
     assert "-o" in _options("baseline")

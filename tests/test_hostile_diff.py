@@ -238,6 +238,7 @@ def test_sigterm_removes_the_base_folder(tmp_path):
 # The pairing of head and base findings as it was before it was indexed (quadratic in a group's size): the
 # reference the indexed diffscan.compare must agree with exactly.
 from cfcompat.analyzer.diffscan import Comparison, compare, compare_dependencies, norm_snippet  # noqa: E402
+from cfcompat.analyzer.gitdiff import BaseTree  # noqa: E402
 from cfcompat.analyzer.model import Dependency, Finding, SEVERITY_RANK  # noqa: E402
 
 

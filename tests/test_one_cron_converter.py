@@ -3,9 +3,7 @@ write the same Cron Trigger for the same schedule. APScheduler numbers weekdays 
 (including CronTrigger.from_crontab), crontab-style libraries from Sunday = 0."""
 from __future__ import annotations
 
-import json
 import shutil
-from pathlib import Path
 
 import pytest
 

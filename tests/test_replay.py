@@ -194,7 +194,8 @@ def test_a_failed_check_writes_nothing_before_the_scan(env, tmp_path, capsys, mo
 def test_a_stdout_that_cannot_take_the_text_is_left_to_the_cli(env, tmp_path, capsys, monkeypatch):
     import io
     r = repo(tmp_path)
-    run(capsys, monkeypatch, str(r), "--format", "text")        # the text report has non-ASCII (arrows, dashes)
+    (r / "src" / "données.js").write_text("require('fs').writeFileSync('/data/état.json', '{}');\n")
+    run(capsys, monkeypatch, str(r), "--format", "text")        # the text report has non-ASCII (a path, a snippet)
     [rec] = records(tmp_path)
     assert not json.loads(rec.read_text())["stdout"].isascii()
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="ascii"))

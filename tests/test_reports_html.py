@@ -66,7 +66,7 @@ def test_html_is_self_contained_and_well_formed(fixture):
     c = check(page)
     assert page.startswith("<!DOCTYPE html>")
     for tag, attrs in c.tags:
-        assert tag not in ("script", "link", "iframe", "object", "embed", "img"), tag
+        assert tag not in ("link", "iframe", "object", "embed", "img"), tag
         assert "src" not in attrs, (tag, attrs)
         href = attrs.get("href") or ""
         if href.startswith(("http://", "https://", "//")):
@@ -75,15 +75,31 @@ def test_html_is_self_contained_and_well_formed(fixture):
             assert not k.startswith("on"), (tag, k)
     styles = re.findall(r"<style>(.*?)</style>", page, re.S)
     assert len(styles) == 1 and "@import" not in styles[0] and "url(" not in styles[0]
-    assert "<script" not in page.lower()
+    assert_only_our_script(page)
     assert "<svg" in page   # charts inline
+
+
+def assert_only_our_script(page: str) -> None:
+    """One inline script, the constant reports/templates/report.js, and a CSP that allows only it (by hash),
+    inline styles and no network."""
+    import base64
+    import hashlib
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S | re.I)
+    assert len(scripts) == 1 and scripts[0][0] == "", scripts[:1]
+    body = scripts[0][1]
+    assert body == (Path(__file__).resolve().parents[1] / "reports" / "templates" / "report.js").read_text()
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page).group(1)
+    assert f"script-src 'sha256-{digest}'" in csp and "default-src 'none'" in csp
+    assert "connect-src" not in csp and "unsafe-eval" not in csp
 
 
 def test_every_snippet_is_escaped(tmp_path):
     result = scan_and_assess(make_hostile_repo(tmp_path))
     page = render("html", result)
     c = check(page)
-    assert "<script" not in page.lower() and "<img" not in page.lower()
+    assert page.lower().count("<script") == 1 and "<img" not in page.lower()
+    assert_only_our_script(page)
     text = "".join(c.text)
     for f in result.findings:
         assert f.snippet in text or htmllib.unescape(f.snippet) in text

@@ -36,6 +36,40 @@ def is_requirements_name(rel: str) -> bool:
     return len(parts) >= 2 and parts[-2].lower() in ("requirements", "reqs", "requirements.d")
 
 
+# Prose that happens to be named like a pip file (Django's reST docs have `docs/ref/models/constraints.txt`):
+# reST directives, targets and roles, section underlines, markdown fences and headings.
+_PROSE_LINE = re.compile(r"^(?:\.\. [A-Za-z][\w:-]*::|\.\. _[^:]+:|\.\. \|[^|]+\||([=\-~^*+#\"'`])\1{2,}\s*$|```"
+                         r"|#{1,6} [A-Z]|\s*[-*] \[[ xX]\] )|:(?:ref|doc|class|meth|func|attr|mod|setting|ticket):`"
+                         r"|::\s*$")
+
+
+def looks_like_pip_file(text: str) -> bool:
+    """Is this text pip's requirements format, judged by content? False for prose (reST, markdown) and for
+    text most of whose lines are not requirements: such a file is not read as a manifest even when its name
+    (`constraints.txt`, `*requirements*.txt`) says pip. A file a pip file includes with -r/-c is always read."""
+    meaningful = bad = prose = 0
+    for _line_no, content, _comment in _logical_lines(text):
+        if not content:
+            continue
+        meaningful += 1
+        if _PROSE_LINE.search(content):
+            prose += 1
+            bad += 1
+            continue
+        if content.startswith("-") or _URLISH.match(content) or _NAME_AT.match(content) or \
+                content.startswith((".", "/", "~")):
+            continue
+        try:
+            parse_pep508(_LINE_OPTS.sub("", " " + content).strip())
+        except ValueError:
+            bad += 1
+    if not meaningful:
+        return True
+    if prose >= 2 or (prose and bad * 2 > meaningful):
+        return False
+    return not (bad >= 3 and bad * 2 > meaningful)
+
+
 def is_constraints_name(rel: str) -> bool:
     return rel.rsplit("/", 1)[-1].lower().startswith("constraints")
 
@@ -74,6 +108,7 @@ class _File:
     notes: list[Note] = field(default_factory=list)
     compiled: bool = False
     readable: bool = True
+    prose: bool = False         # named like a pip file, but its content is not one (looks_like_pip_file)
 
 
 def _logical_lines(text: str) -> list[tuple[int, str, str]]:
@@ -133,7 +168,7 @@ class RequirementsReader:
             cur = todo.pop()
             if cur in self.files:
                 continue
-            f = self._read_one(cur)
+            f = self._read_one(cur, sniff=cur not in self.included_by)
             self.files[cur] = f
             for inc, is_c in f.includes:
                 self.included_by.setdefault(inc, set()).add(cur)
@@ -143,13 +178,16 @@ class RequirementsReader:
                     todo.append(inc)
         return self.files[rel]
 
-    def _read_one(self, rel: str) -> _File:
+    def _read_one(self, rel: str, sniff: bool = True) -> _File:
         f = _File(rel)
         try:
             text = read_text(self.root, rel)
         except ReadError as exc:
             f.errors.append(ScanError(rel, str(exc)))
             f.readable = False
+            return f
+        if sniff and not looks_like_pip_file(text):
+            f.prose = True
             return f
         base = dirname(rel)
         last: _Entry | None = None
@@ -276,6 +314,10 @@ class RequirementsReader:
         out = []
         for rel in sorted(self.files):
             f = self.files[rel]
+            if f.prose:
+                if rel not in self.included_by:
+                    continue                # not a pip file: no dependencies, no errors, no project
+                f = self.files[rel] = self._read_one(rel, sniff=False)
             is_constraint = (is_constraints_name(rel) or self.constraint_only.get(rel, False)) and not (
                 rel in root_set and not is_constraints_name(rel))
             res = Parsed(rel, "constraints" if is_constraint else "requirements")
@@ -332,5 +374,5 @@ def parse_requirement_lines(text_lines: list[tuple[int, str]], rel: str, dev: bo
     return deps, errors
 
 
-__all__ = ["read_requirements", "is_requirements_name", "is_constraints_name", "file_is_dev",
+__all__ = ["read_requirements", "is_requirements_name", "is_constraints_name", "file_is_dev", "looks_like_pip_file",
            "parse_requirement_lines"]
