@@ -167,6 +167,8 @@ HANDLER_CLAIMS: list[Claim] = [
     _fs("nodejs_compat.without", "node:fs import fails without nodejs_compat", "import('node:fs')", "throws",
         'No such module "node:fs"', date="2026-07-01"),
     # ---- node:http server half dated separately (features.server)
+    _fs("clock-at-load", "Date.now() in a handler is the real time (after 2020)", "Date.now() > 1.6e12", "works",
+        "True"),
     _fs("node:http features.server", f"http.createServer() fails before {HTTP_SERVER_DATE}",
         "http.createServer(() => {})", "throws", None, date=day_before(HTTP_SERVER_DATE), flags=COMPAT),
     _fs("node:http features.server", f"http.createServer() works from {HTTP_SERVER_DATE}",
@@ -193,6 +195,10 @@ GLOBAL_CLAIMS: list[Claim] = [
           "fetch('http://example.com/').then(() => { globalThis.__v = 'sent'; }, "
           "(e) => { globalThis.__v = String(e && e.message); });",
           "works", GLOBAL_ERR, scope="global"),
+    Claim("clock-at-load", "Date.now() at global scope is 0", "globalThis.__v = Date.now();", "works", r"^0$",
+          scope="global"),
+    Claim("clock-at-load", "new Date() at global scope is the epoch", "globalThis.__v = new Date().toISOString();",
+          "works", "1970-01-01T00:00:00.000Z", scope="global"),
     Claim("global-scope-io", "Math.random() at global scope works (not reported)", "globalThis.__v = Math.random() < 1;",
           "works", "true", scope="global"),
     Claim("dynamic-code-global-scope", f"eval at global scope works from {EVAL_DATE}", "globalThis.__v = eval('1+1');",
