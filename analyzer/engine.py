@@ -13,9 +13,9 @@ from typing import Any, Callable
 from ..rules import load_rules
 from ..rules.matching import call_patterns
 from .dependencies import analyse_dependencies
-from .discovery import Discovery, discover
+from .discovery import discover
 from .evaluate import apply_suppressions, evaluate, finalize, link_related, verdict_of
-from .extract import AGAIN_PARALLEL_BYTES, DEADLINE, parse_all
+from .extract import AGAIN_PARALLEL_BYTES, DEADLINE, is_degraded, parse_all
 from .graph import Resolver, build_graph, classify, find_entries, link_modules
 from .model import ScanError
 from .parsing.relevance import CONSUMER_CALLS, keeper
@@ -40,8 +40,6 @@ class ScanOptions:
     jobs: int = 0                       # 0 = CPU count
     config: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[int, int], None] | None = None
-    discovery: Discovery | None = None  # reuse a discovery already made (the result-cache lookup walks first)
-    digests: dict[str, bytes] | None = None   # ... and the source digests it took (path -> SHA-256)
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +52,7 @@ def keep_patterns() -> tuple[str, ...]:
 def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     options = options or ScanOptions()
     root = Path(root)
-    disc = options.discovery if options.discovery is not None else discover(root, include_large=options.include_large)
+    disc = discover(root, include_large=options.include_large)
     errors: list[ScanError] = list(disc.skipped)
     languages: dict[str, int] = {}
     for s in disc.sources:
@@ -77,12 +75,12 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         DEADLINE.update(at=time.monotonic() + options.max_seconds, limit=options.max_seconds)
     keep = None if os.environ.get("CFCOMPAT_KEEP_ALL_CALLS") else keep_patterns()
     try:
-        files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache, keep, options.digests)
+        files = parse_all(disc.root, disc.sources, options.jobs, options.progress, use_cache, keep)
     finally:
         DEADLINE.clear()
     for f in files:
-        if f.error:
-            errors.append(ScanError(f.path, f.error))
+        if f.error or f.warning:
+            errors.append(ScanError(f.path, f.error or f.warning))
     deps = analyse_dependencies(disc, settings, files, scoped)
     dependencies, dep_findings = deps.dependencies, deps.findings
     errors += deps.errors
@@ -140,7 +138,8 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
                         dependencies=dependencies, errors=errors, discovery=disc, summary=summary, scopes=scoped,
                         projects=projects, locked=deps.locked, entry_points=deps.entry_points,
                         installed_size=deps.installed_size, context_mode=ctx_result.mode, entries=entries,
-                        graph=graph, suppressed=suppressed)
+                        graph=graph, suppressed=suppressed,
+                        degraded=summary["partial"] or any(is_degraded(f) for f in files))
     try:   # findings a newer compatibility date or a flag would resolve (what `cfcompat fix` proposes)
         fixes = fixable_by_setting(result, options.include_tests)
     except Exception as exc:  # an advisory extra must never fail the scan

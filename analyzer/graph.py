@@ -24,6 +24,7 @@ from typing import Any, Iterable
 
 import json5
 
+from . import inputs
 from .parsing.facts import FileFacts
 
 JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -54,9 +55,9 @@ class ContextResult:
     mode: str                         # "entry points" | "path conventions (no runtime entry point found)"
 
 
-def _read_jsonc(path: Path) -> Any:
+def _read_jsonc(root: Path, rel: str) -> Any:
     try:
-        return json5.loads(path.read_text(encoding="utf-8"))
+        return json5.loads(inputs.read_text(root, rel, limit=inputs.CONFIG_LIMIT))
     except Exception:
         return None
 
@@ -93,7 +94,7 @@ class Resolver:
             name = rel.rsplit("/", 1)[-1]
             if not (name == "tsconfig.json" or name == "jsconfig.json"):
                 continue
-            data = _read_jsonc(self.root / rel)
+            data = _read_jsonc(self.root, rel)
             if not isinstance(data, dict):
                 continue
             opts = data.get("compilerOptions") or {}
@@ -297,7 +298,7 @@ def _bin_paths(root: Path, other_files: list[str]) -> set[str]:
         if rel.rsplit("/", 1)[-1] != "package.json" or "node_modules/" in rel:
             continue
         try:
-            data = json.loads((root / rel).read_text(encoding="utf-8"))
+            data = json.loads(inputs.read_text(root, rel, limit=inputs.MANIFEST_LIMIT))
         except Exception:
             continue
         b = data.get("bin") if isinstance(data, dict) else None

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import click
 
+from . import inputs
 from .config import ConfigError, load_config
 from .engine import ScanOptions
 from .settings import valid_date
@@ -46,9 +47,10 @@ def build_scan_options(path: Path, *, target: str | None, compat_date: str | Non
                        **more: Any) -> tuple[ScanOptions, dict[str, Any]]:
     """ScanOptions and the config file's settings, from the shared options (the config file fills what the
     command line leaves unset). `more` are further ScanOptions fields (use_cache, include_large, ...)."""
-    if not path.exists():
+    where = inputs.kind(None, str(path))
+    if where in ("absent", "broken"):
         raise UsageFailure(f"{path}: no such folder")
-    if not path.is_dir():
+    if where != "dir":
         raise UsageFailure(f"{path}: not a folder")
     if compat_date is not None and not valid_date(compat_date):
         raise UsageFailure(f"--compat-date {compat_date!r} is not a YYYY-MM-DD date")

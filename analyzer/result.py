@@ -49,6 +49,7 @@ class ScanResult:
     baseline: dict[str, Any] | None = None                       # scan --baseline (baseline.py)
     assessment: Assessment | None = None                         # assessment.ensure_assessment
     schedules: list[Any] | None = None                           # schedules.find_schedules, computed once
+    degraded: bool = False     # partial, or a file given up on: an answer of this run and machine, never cached
 
     @property
     def target(self) -> str:

@@ -19,6 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from . import inputs
 from .model import ScanError
 from .targets import TARGETS, default_target
 
@@ -125,12 +126,15 @@ def read_wrangler(root: Path, errors: list[ScanError], subdir: str = "") -> Wran
     """The wrangler config in `subdir` of the scanned folder (jsonc, json, then toml)."""
     for base in WRANGLER_NAMES:
         name = f"{subdir}/{base}" if subdir else base
-        p = root / name
-        if not p.is_file():
+        where = inputs.kind(root, name)
+        if where == "absent":
+            continue
+        if where != "file":
+            errors.append(ScanError(name, "cannot read wrangler config: " + inputs.refusal(where).message))
             continue
         try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = inputs.read_text(root, name, limit=inputs.CONFIG_LIMIT)
+        except (inputs.InputError, UnicodeDecodeError) as exc:
             errors.append(ScanError(name, f"cannot read wrangler config: {exc}"))
             return None
         try:

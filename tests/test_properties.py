@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cfcompat.analyzer.cache import decode
+from cfcompat.analyzer.caching.facts import decode
 from cfcompat.analyzer.config import ConfigError, validate
 from cfcompat.analyzer.discovery import SourceFile
 from cfcompat.analyzer.extract import parse_bytes

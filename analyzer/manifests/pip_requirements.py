@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import inputs
 from ._common import (Dependency, Parsed, ReadError, ScanError, dirname, is_dev_name, join_rel, normalize_pypi,
                       parse_pep508, read_text, split_requirement)
 from ._model import LockEvidence, Note
@@ -185,7 +186,7 @@ class RequirementsReader:
                 if inc is None:
                     f.notes.append(Note(rel, line_no, f"included file {target} is outside the repository; not read"))
                     continue
-                if not (self.root / inc).is_file() and inc not in self.known:
+                if not inputs.is_file(self.root, inc) and inc not in self.known:
                     f.errors.append(ScanError(rel, f"included file '{target}' at line {line_no} not found"))
                     continue
                 f.includes.append((inc, is_c))
