@@ -55,15 +55,17 @@ def _bounded(fn: Callable[[], FileFacts], src: SourceFile, seconds: float) -> Fi
     if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         return fn()
     old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return fn()
+        try:
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+            return fn()
+        finally:   # a timer firing here, after fn returned, still lands in the `except` below
+            signal.setitimer(signal.ITIMER_REAL, 0)
     except _FileTimeout:
         f = FileFacts(path=src.path, language=src.language, role=src.role)
         f.error = f"{TIMED_OUT} {seconds:g} s; skipped"
         return f
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 
 
