@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pathspec
 
 from . import inputs
+from .budget import OutOfTime
 from .languages import LANG_BY_EXT
 from .model import ScanError
 
@@ -70,6 +71,7 @@ class Discovery:
     other_sizes: dict[str, int] = field(default_factory=dict)
     skipped: list[ScanError] = field(default_factory=list)   # files skipped with a reason (size, minified, link)
     vendor_dirs: list[str] = field(default_factory=list)     # node_modules / virtualenv folders seen, not walked
+    incomplete: bool = False                                  # the scan's deadline cut the walk
 
 
 def classify_role(rel: str) -> str:
@@ -135,6 +137,55 @@ class _IgnoreRules:
 MAX_LARGE_SOURCE_BYTES = 32 * 1024 * 1024    # a source read even with --include-large (tree-sitter needs ~60x)
 
 
+def tame_pattern(line: str) -> str:
+    """The same gitignore pattern without runs of wildcards that make its regular expression backtrack
+    without end: within a name, a run of `*` and `?` with k `?` and at least one `*` matches "at least k
+    characters", so it becomes `?`*k + `*` (`*?*?*?*?*?*z` against a 255-character name took minutes). A
+    run of stars alone, escaped characters and bracket expressions are left as they are."""
+    if "*" not in line or "?" not in line and "***" not in line or line.startswith("#"):
+        return line
+    out: list[str] = []
+    i, n = 0, len(line)
+    in_bracket = False
+    while i < n:
+        c = line[i]
+        if c == "\\" and i + 1 < n:
+            out.append(line[i:i + 2])
+            i += 2
+            continue
+        if in_bracket:
+            in_bracket = c != "]"
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_bracket = True
+            out.append(c)
+            # a `]` right after `[` or `[!` belongs to the set
+            if line[i + 1:i + 2] in ("!", "^"):
+                out.append(line[i + 1])
+                i += 1
+            if line[i + 1:i + 2] == "]":
+                out.append("]")
+                i += 1
+            i += 1
+            continue
+        if c in "*?":
+            j = i
+            while j < n and line[j] in "*?":
+                j += 1
+            run = line[i:j]
+            whole = (i == 0 or line[i - 1] == "/") and (j == n or line[j] == "/")
+            if "*" in run and ("?" in run or len(run) > 2) and not (run == "**" and whole):
+                run = "?" * run.count("?") + "*"
+            out.append(run)
+            i = j
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def _load_spec(root: str, rel: str, errors: list[ScanError]) -> pathspec.PathSpec | None:
     try:
         text = inputs.read_text(root, rel, limit=inputs.CONFIG_LIMIT, errors="replace")
@@ -143,7 +194,7 @@ def _load_spec(root: str, rel: str, errors: list[ScanError]) -> pathspec.PathSpe
         return None
     import pathspec   # here: ~14 ms to import, and a repository without ignore files never needs it
     try:
-        return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        return pathspec.GitIgnoreSpec.from_lines([tame_pattern(line) for line in text.splitlines()])
     except Exception as exc:  # a malformed pattern must not stop the scan
         errors.append(ScanError(rel, f"invalid ignore pattern: {exc}"))
         return None
@@ -240,7 +291,10 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
                 continue
             result.sources.append(SourceFile(rel, lang, classify_role(rel), size))
 
-    walk("")
+    try:
+        walk("")
+    except OutOfTime:   # --max-seconds: what was found so far is scanned; the engine says the walk was cut
+        result.incomplete = True
     result.vendor_dirs.sort()
     result.other_files.sort()
     result.sources.sort(key=lambda s: s.path)

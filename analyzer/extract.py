@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import inputs
+from .budget import Deadline
 from .discovery import MAX_LARGE_SOURCE_BYTES, SourceFile, read_source
 from .parsing.facts import FileFacts
 
@@ -20,6 +21,7 @@ AGAIN_PARALLEL_BYTES = 256 * 1024   # re-extraction after linking: a few files, 
 
 
 FILE_SECONDS = float(os.environ.get("CFCOMPAT_FILE_SECONDS", "20"))
+MAX_CALLS_PER_FILE = 20_000    # calls kept (the ones a rule can match); a real file has a few hundred
 
 
 class _FileTimeout(BaseException):   # not caught by the per-file `except Exception`
@@ -47,9 +49,10 @@ def parse_file(root: str, src: SourceFile, keep: tuple[str, ...] | None = None) 
     return parse_bytes(src, data, err, keep)
 
 
-def _bounded(fn: Callable[[], FileFacts], src: SourceFile, seconds: float) -> FileFacts:
+def _bounded(fn: Callable[[], FileFacts], src: SourceFile, seconds: float, reason: str = "") -> FileFacts:
     """Run one file's extraction under a wall-clock bound (POSIX main thread; elsewhere unbounded). The timer
-    interrupts Python code; tree-sitter's C parse itself is bounded by the file-size limit."""
+    interrupts Python code; tree-sitter's C parse itself is bounded by the file-size limit. `reason`: the error
+    when the bound is the scan's deadline rather than the per-file limit."""
     import signal
     import threading
     if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
@@ -63,7 +66,7 @@ def _bounded(fn: Callable[[], FileFacts], src: SourceFile, seconds: float) -> Fi
             signal.setitimer(signal.ITIMER_REAL, 0)
     except _FileTimeout:
         f = FileFacts(path=src.path, language=src.language, role=src.role)
-        f.error = f"{TIMED_OUT} {seconds:g} s; skipped"
+        f.error = reason or f"{TIMED_OUT} {seconds:g} s; skipped"
         return f
     finally:
         signal.signal(signal.SIGALRM, old)
@@ -98,6 +101,11 @@ def parse_bytes(src: SourceFile, data: bytes | None, err: str | None = None,
             _extractor(True).extract_python(data, facts, keep)
         else:
             _extractor(False).extract_js(data, facts, keep)
+        if len(facts.calls) > MAX_CALLS_PER_FILE:   # bounds the facts, the rules' work and the findings it gives
+            note = (f"{len(facts.calls) - MAX_CALLS_PER_FILE} calls beyond the first {MAX_CALLS_PER_FILE} that rules "
+                    "look at were not analysed")
+            facts.warning = f"{facts.warning}; {note}" if facts.warning else note
+            del facts.calls[MAX_CALLS_PER_FILE:]
     except RecursionError:
         facts.error = "nesting too deep to analyse; skipped"
         facts.imports.clear()
@@ -141,12 +149,12 @@ def _not_scanned(s: SourceFile, limit: float) -> FileFacts:
 
 def parse_all(root: Path, sources: list[SourceFile], jobs: int,
               progress: Callable[[int, int], None] | None = None, use_cache: bool = False,
-              keep: Keeps = None, parallel_bytes: int = 0) -> list[FileFacts]:
+              keep: Keeps = None, parallel_bytes: int = 0, deadline: Deadline | None = None) -> list[FileFacts]:
     """Facts of every source, from the facts cache where the file is unchanged. `keep`: the call patterns that
     matter, or a dict of them per path. `parallel_bytes`: the size from which a few files go to worker
     processes (default `PARALLEL_MIN_BYTES`)."""
     if not use_cache:
-        return _parse_all(root, sources, jobs, progress, keep, parallel_bytes=parallel_bytes)
+        return _parse_all(root, sources, jobs, progress, keep, parallel_bytes=parallel_bytes, deadline=deadline)
     from .caching.facts import FactCache, file_key
     from .parsing.relevance import fingerprint as keep_fingerprint
     cache = FactCache()
@@ -178,7 +186,7 @@ def parse_all(root: Path, sources: list[SourceFile], jobs: int,
     encoded: dict[str, str] = {}
     read: dict[str, str] = {}
     fresh = _parse_all(root, misses, jobs, (lambda d, t: progress(done0 + d, len(sources))) if progress else None,
-                       keep, encoded, parallel_bytes, read)
+                       keep, encoded, parallel_bytes, read, deadline)
     for f in fresh:
         k = keyed.get(f.path)
         # stored only when the parse read the bytes the key was made from (not a file edited meanwhile)
@@ -192,9 +200,6 @@ def parse_all(root: Path, sources: list[SourceFile], jobs: int,
 
 
 LAST_CACHE_STATS: dict[str, Any] = {}
-
-
-DEADLINE: dict[str, float] = {}   # {"at": monotonic deadline, "limit": seconds} while a bounded scan runs
 
 
 def _merge_reads(checks: list[inputs.Check] | None, read: dict[str, str] | None, root_s: str) -> None:
@@ -213,7 +218,8 @@ def _merge_reads(checks: list[inputs.Check] | None, read: dict[str, str] | None,
 def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
                progress: Callable[[int, int], None] | None = None,
                keep: Keeps = None, encoded: dict[str, str] | None = None,
-               parallel_bytes: int = 0, read: dict[str, str] | None = None) -> list[FileFacts]:
+               parallel_bytes: int = 0, read: dict[str, str] | None = None,
+               deadline: Deadline | None = None) -> list[FileFacts]:
     """Facts of `sources`, in path order. With `encoded`, worker processes also return each file's cache
     encoding (path -> text) so the main process does not encode them one by one; with `read`, the `sha`
     signature of the bytes each file was parsed from (path -> signature).
@@ -224,7 +230,7 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
     import time
     jobs = jobs or os.cpu_count() or 1
     total = len(sources)
-    at, limit = DEADLINE.get("at"), DEADLINE.get("limit", 0.0)
+    at, limit = (deadline.at, deadline.limit) if deadline is not None else (None, 0.0)
     nbytes = sum(s.size for s in sources)
     root_s = str(root)
     record = read is not None or inputs.current() is not None
@@ -236,8 +242,10 @@ def _parse_all(root: Path, sources: list[SourceFile], jobs: int,
                 if at is not None and time.monotonic() > at:
                     res.append(_not_scanned(s, limit))
                     continue
-                seconds = FILE_SECONDS if at is None else max(0.01, min(FILE_SECONDS, at - time.monotonic()))
-                res.append(_bounded(lambda s=s: parse_file(root_s, s, _keep_of(keep, s.path)), s, seconds))
+                left = FILE_SECONDS if at is None else max(0.01, at - time.monotonic())
+                res.append(_bounded(lambda s=s: parse_file(root_s, s, _keep_of(keep, s.path)), s,
+                                    min(FILE_SECONDS, left),
+                                    f"{NOT_REACHED} ({limit:g} s, --max-seconds)" if left < FILE_SECONDS else ""))
                 if tick:
                     tick(i)
         _merge_reads(rec.items() if rec is not None else None, read, root_s)

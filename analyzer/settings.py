@@ -118,8 +118,19 @@ def valid_date(value: str) -> bool:
 
 
 def _line_index(text: str, key: str) -> int:
-    m = re.search(r'^\s*"?' + re.escape(key) + r'"?\s*[:=]', text, re.M)
-    return text.count("\n", 0, m.start()) + 1 if m else 1
+    """The line of `^\\s*"?key"?\\s*[:=]` (re.M) as it has always been reported (a match may begin on a blank
+    line above the key), found without that pattern's quadratic scan of long runs of whitespace: the key's own
+    line first, then back over the whitespace above it to the first line start."""
+    m = re.search(r'^[^\S\n]*"?' + re.escape(key) + r'"?\s*[:=]', text, re.M)
+    if not m:
+        return 1
+    k = q = m.start()
+    while q > 0 and text[q - 1].isspace():
+        q -= 1
+    if q > 0:
+        nl = text.find("\n", q, k)
+        q = k if nl < 0 else nl + 1
+    return text.count("\n", 0, q) + 1
 
 
 def read_wrangler(root: Path, errors: list[ScanError], subdir: str = "") -> WranglerConfig | None:

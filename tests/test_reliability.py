@@ -190,3 +190,140 @@ def test_item6_a_worker_that_dies_does_not_lose_the_timer(tmp_path, monkeypatch)
     errs = {e["path"]: e["message"] for e in doc["errors"]}
     assert errs == {"f0.js": "analysis took longer than 1 s; skipped"}
     assert {f["path"] for f in doc["findings"]} == {f"f{i}.js" for i in range(1, 6)}
+
+
+# -- item 5: work outside the per-file timer is bounded, and honours --max-seconds --------------------------------
+
+SPACES = " " * 60_000
+
+
+def test_item5_long_runs_of_spaces_do_not_make_the_readers_quadratic(tmp_path):
+    """.env assignments, setup.cfg options, requirements comments and options, TOML headers and the wrangler
+    line index on 60k-space lines (each took 14-47 s): now linear."""
+    import time
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".env").write_text(f"API_KEY=x{SPACES}y\nSECRET=a{SPACES}#b\n")
+    (root / "setup.cfg").write_text(f"[options]\ninstall_requires{SPACES}x\ninstall_requires ={SPACES}flask\n")
+    (root / "requirements.txt").write_text(f"flask{SPACES}x\nrequests{SPACES}--hash{SPACES}\nx{SPACES}@\n")
+    (root / "pyproject.toml").write_text(f'[project]\nname = "x"\n[tool.x{SPACES}y\n')
+    (root / "wrangler.toml").write_text("\n" * 60_000 + " " * 60_000 + 'name = "x"\n')
+    start = time.monotonic()
+    p = cli(root, "--format", "json", "--no-cache", timeout=120)
+    assert p.returncode == 0 and time.monotonic() - start < 20, p.stderr
+
+
+def test_item5_a_pathological_ignore_pattern_is_tamed_or_cut(tmp_path):
+    import time
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".gitignore").write_text("*?*?*?*?*?*z\n")
+    (root / ("a" * 200 + ".js")).write_text("require('fs').writeFileSync('x', '1');\n")
+    start = time.monotonic()
+    doc = json.loads(cli(root, "--format", "json", "--no-cache", timeout=120).stdout)
+    assert time.monotonic() - start < 20 and doc["summary"]["files"] == 1        # rewritten, same meaning
+    (root / ".gitignore").write_text("*a*a*a*a*a*a*z\n")                       # no rewrite helps this one
+    start = time.monotonic()
+    doc = json.loads(cli(root, "--format", "json", "--no-cache", "--max-seconds", "2", timeout=120).stdout)
+    assert time.monotonic() - start < 15
+    assert doc["summary"]["partial"] is True
+    assert any("during discovery" in e["message"] for e in doc["errors"])
+
+
+def test_item5_tsconfig_paths_are_capped_and_said_so(tmp_path):
+    import time
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    n = 8000
+    (root / "tsconfig.json").write_text(json.dumps({"compilerOptions": {"baseUrl": ".", "paths": {
+        "@p/*": [f"lib{j}/*" for j in range(n)]}}}))
+    (root / "src" / "index.ts").write_text("".join(f"import x{i} from '@p/m{i}';\n" for i in range(n)))
+    start = time.monotonic()
+    errs = errors_of(cli(root, "--format", "json", "--no-cache", timeout=300))
+    assert time.monotonic() - start < 60
+    assert "cut to its first 512 patterns and 32 targets" in errs["tsconfig.json"]
+
+
+def test_item5_a_long_import_chain_holds_no_quadratic_memory():
+    import tracemalloc
+    from cfcompat.analyzer.graph import ImportGraph, classify
+    from cfcompat.analyzer.parsing.facts import FileFacts
+    n = 20_000
+    files = [FileFacts(path=f"m{i}.js", language="javascript", role="runtime") for i in range(n)]
+    g = ImportGraph()
+    for i in range(n - 1):
+        g.add_edge(f"m{i}.js", f"m{i + 1}.js")
+    tracemalloc.start()
+    ctx = classify(files, g, {"runtime": ["m0.js"]})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 100 * 1024 * 1024                       # was n^2/2 names (3.2 GB)
+    assert list(ctx.contexts[f"m{n - 1}.js"].chain) == [f"m{i}.js" for i in range(n)]
+    assert ctx.contexts["m2.js"].chain == ["m0.js", "m1.js", "m2.js"]
+
+
+def test_item5_a_huge_json_string_is_tokenised_in_linear_memory():
+    import tracemalloc
+    from cfcompat.analyzer.manifests._common import json_key_lines
+    text = json.dumps({"name": "x", "description": "a" * 19_000_000, "dependencies": {"express": "4"}})
+    tracemalloc.start()
+    lines = json_key_lines(text)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 200 * 1024 * 1024 and lines[("dependencies", "express")] == 1    # was 2.8 GB
+
+
+def test_item5_env_files_have_a_size_cap(tmp_path):
+    from cfcompat.analyzer import inputs
+    from cfcompat.rules.classes.envfiles import EnvFileSecrets
+    (tmp_path / ".env").write_text("API_KEY=abcdef123456\n" + "#" * (inputs.CONFIG_LIMIT + 1))
+    assert EnvFileSecrets().check_file(None, ".env", tmp_path) is None      # not read: over the cap
+    (tmp_path / ".env").write_text("API_KEY=abcdef123456\n")
+    assert EnvFileSecrets().check_file(None, ".env", tmp_path) is not None
+
+
+def test_item5_findings_are_capped_per_file_and_per_scan_with_a_summary(tmp_path, monkeypatch):
+    from cfcompat.analyzer import engine
+    root = tmp_path / "repo"
+    root.mkdir()
+    for i in range(3):
+        (root / f"f{i}.js").write_text("const fs = require('fs');\n" + "fs.writeFileSync('a', 'b');\n" * 30)
+    monkeypatch.setattr(engine, "MAX_FINDINGS_PER_FILE", 20)
+    monkeypatch.setattr(engine, "MAX_FINDINGS", 50)
+    doc = document(scan(root, ScanOptions(jobs=1, use_cache=False)))
+    assert len(doc["findings"]) == 50
+    cut = doc["summary"]["cut"]
+    assert cut["findings_not_reported"] == 3 * 30 - 50 and cut["files"] == {f"f{i}.js": 10 for i in range(3)}
+    errs = {e["path"]: e["message"] for e in doc["errors"]}
+    assert errs["f0.js"].startswith("10 more findings in this file not reported")
+    assert errs["."].startswith("10 more findings not reported")
+
+
+def test_item5_calls_per_file_are_capped(monkeypatch):
+    from cfcompat.analyzer.discovery import SourceFile
+    monkeypatch.setattr(extract, "MAX_CALLS_PER_FILE", 5)
+    src = b"const fs = require('fs');\n" + b"fs.writeFileSync('a', 'b');\n" * 8
+    f = extract.parse_bytes(SourceFile("a.js", "javascript", "runtime", len(src)), src)
+    assert len(f.calls) == 5 and f.warning.startswith("3 calls beyond the first 5")
+
+
+@pytest.mark.parametrize("stage", ["analyse_dependencies", "link_modules", "build_graph", "evaluate"])
+def test_item5_max_seconds_bounds_every_stage(tmp_path, monkeypatch, stage):
+    """A stage that runs past --max-seconds is cut (a regex or a loop alike), answers with its fallback, and
+    the result says partial: true and names the stage."""
+    import time
+    from cfcompat.analyzer import engine
+    root = small_repo(tmp_path / "repo")
+    real = getattr(engine, stage)
+
+    def stuck(*a, **k):
+        import re
+        re.match(r"(a*)*b", "a" * 40)                   # catastrophic backtracking: only a signal stops it
+        return real(*a, **k)
+
+    monkeypatch.setattr(engine, stage, stuck)
+    start = time.monotonic()
+    doc = document(scan(root, ScanOptions(jobs=1, use_cache=False, max_seconds=1.5)))
+    assert time.monotonic() - start < 10
+    assert doc["summary"]["partial"] is True
+    assert any(e["message"].startswith("not finished: the scan reached its time limit (1.5 s") for e in doc["errors"])

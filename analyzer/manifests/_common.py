@@ -180,7 +180,8 @@ def load_json(text: str, rel: str) -> tuple[Any, ScanError | None]:
         return None, ScanError(rel, f"invalid JSON: {exc}")
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+# strings as an unrolled loop: `"(?:[^"\\]|\\.)*"` keeps a backtracking frame per character (a 19 MB string: 2.8 GB)
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 
 def json_key_lines(text: str, want: Callable[[tuple], bool] | None = None) -> dict[tuple, int]:
@@ -234,8 +235,8 @@ def json_key_lines(text: str, want: Callable[[tuple], bool] | None = None) -> di
 
 # ------------------------------------------------------------------------------------------------- TOML
 
-_TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
+_TOML_POS = re.compile(r"(?<!\s)\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_END = re.compile(r"(?<!\s)\s*\(at end of document\)\s*$")
 
 
 def load_toml(text: str, rel: str) -> tuple[dict | None, ScanError | None]:
@@ -306,6 +307,7 @@ def split_dotted(s: str) -> tuple[str, ...] | None:
         i += 1
 
 
+_WS_RUN = re.compile(r"\s+")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*(.+?)\s*(\]\]?)\s*(?:#.*)?$")
 
 
@@ -327,7 +329,7 @@ class TomlIndex:
                     break
             if in_ml:
                 continue
-            m = _HEADER.match(raw)
+            m = _HEADER.match(raw if len(raw) <= 512 else _WS_RUN.sub(" ", raw))   # long lines: linear
             if not m:
                 continue
             is_array = m.group(1) == "[[" and m.group(3) == "]]"

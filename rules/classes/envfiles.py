@@ -50,7 +50,7 @@ def _unquote(v: str) -> str:
     if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"`":
         return v[1:-1]
     # an unquoted value ends at an inline comment
-    return re.split(r"\s+#", v, maxsplit=1)[0].strip()
+    return re.split(r"\s#", v, maxsplit=1)[0].strip()   # not \s+#: quadratic on a long run of spaces
 
 
 @dataclass(frozen=True)
