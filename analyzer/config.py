@@ -103,8 +103,11 @@ def validate(data: dict[str, Any], source: str) -> dict[str, Any]:
 def load_config(root: Path, explicit: Path | None = None) -> tuple[dict[str, Any], str | None]:
     """(validated config, where it came from) — ({}, None) when there is none."""
     if explicit is not None:
-        if not inputs.is_file(None, str(explicit)):
+        where = inputs.kind(None, str(explicit))
+        if where in ("absent", "broken"):
             raise ConfigError(f"{explicit}: no such config file")
+        if where != "file":
+            raise ConfigError(f"{explicit}: {inputs.refusal(where).message}")
         return _load(None, os.path.abspath(explicit), explicit.name, tool_table=explicit.name == "pyproject.toml"), \
             str(explicit)
     if inputs.is_file(root, "cfcompat.toml"):
