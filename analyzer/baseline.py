@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import inputs
 from .diffscan import norm_snippet, recount
+
+MAX_BASELINE_BYTES = 256 * 1024 * 1024
 from .model import Finding
 
 SCHEMA = "cfcompat-baseline/1"
@@ -66,16 +70,17 @@ class Baseline:
 
 def load(path: Path) -> Baseline:
     name = str(path)
-    if not path.exists():
+    where = inputs.kind(None, str(path))
+    if where in ("absent", "broken"):
         raise BaselineError(f"{name}: no such baseline file (write one with `cfcompat baseline PATH -o {name}`)")
-    if not path.is_file():
+    if where != "file":
         raise BaselineError(f"{name}: not a file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = inputs.read_text(None, os.path.abspath(path), limit=MAX_BASELINE_BYTES)
     except UnicodeDecodeError:
         raise BaselineError(f"{name}: not a baseline (not UTF-8 text)") from None
-    except OSError as exc:
-        raise BaselineError(f"{name}: cannot read baseline ({exc.strerror or exc})") from None
+    except inputs.InputError as exc:
+        raise BaselineError(f"{name}: cannot read baseline ({exc.detail or exc.message})") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, inputs
 from .model import FAIL_ON, SEVERITY_RANK, fails
 from .options import UsageFailure, build_scan_options, scan_options
 
@@ -209,11 +209,11 @@ def _in_scan(path: Path, files: tuple[Path, ...]) -> set[str] | None:
     file was given (the whole tree counts)."""
     if not files:
         return None
-    root = path.resolve()
+    root = Path(inputs.resolve(path))
     out: set[str] = set()
     for f in files:
         try:
-            out.add((Path.cwd() / f).resolve().relative_to(root).as_posix())
+            out.add(Path(inputs.resolve(Path.cwd() / f)).relative_to(root).as_posix())
         except ValueError:
             continue            # a file outside the scanned folder
     return out
@@ -248,7 +248,7 @@ def hook_cmd(files: tuple[Path, ...], scan_path: Path, baseline_file: Path | Non
     diff_base = None
     if baseline_file is None:
         default = scan_path / DEFAULT_BASELINE
-        if default.is_file():
+        if inputs.is_file(None, str(default)):
             baseline_file = default
         elif _head_commit(scan_path):
             diff_base = "HEAD"

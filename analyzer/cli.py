@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, caching, inputs
 from ..reports import FORMATS
+from .caching import Outcome, records
 from .model import FAIL_ON, SEVERITY_RANK, fails
 from .options import SEVERITY_CHOICES, UsageFailure, build_scan_options, render_options, scan_options
 from .targets import TARGETS
@@ -80,115 +81,65 @@ def scan(path: Path, target: str | None, fmt: str | None, outputs: tuple[str, ..
          diff_base: str | None = None, baseline_file: Path | None = None, min_severity: str | None = None,
          width: int | None = None) -> None:
     """Scan the repository at PATH and report what breaks on the target."""
-    from ..reports import render
-    from .engine import scan as run_scan
-
-    opts, config = build_scan_options(path, target=target, compat_date=compat_date, compat_flags=compat_flags,
-                                      plan=plan, include_tests=include_tests, config_file=config_file, jobs=jobs,
-                                      include_large=include_large, inline_ignores=not no_inline_ignores,
-                                      use_cache=not no_cache, max_seconds=max_seconds)
     outs = _parse_outputs(outputs)
-    from .cost import parse_workload
-    try:
-        workload = parse_workload(workload_pairs)
-    except ValueError as exc:
-        raise UsageFailure(str(exc)) from None
-    workload.update({k: v for k, v in (("requests_per_month", requests_per_month), ("cpu_ms", cpu_ms),
-                                       ("current_monthly_cost", current_monthly_cost)) if v is not None})
-    fail_on_given = fail_on or config.get("fail_on")
-    fail_on = fail_on_given or "never"
     fmt = fmt or "text"
     use_color = sys.stdout.isatty() if color is None else color
-    ropts, checks = render_options(path, [fmt] + [f for f, _ in outs], fail_on=fail_on, fail_on_given=fail_on_given,
-                                   color=use_color, min_severity=min_severity, width=width)
-    rcache, rkey = _result_cache(path, opts, workload, fmt, use_color, outs, fail_on, diff_base, baseline_file,
-                                 checks, ropts)
-    if rcache is not None and rkey is not None:
-        hit = rcache.get(rkey)
-        if hit is not None:      # nothing the scan reads has changed: the last outputs are this run's outputs
-            rcache.close()
-            _remember(path, opts, config_file, checks + hit["touched"], hit["outputs"], outs, hit["worst"],
-                      fail_on)
-            _finish(hit["outputs"], outs, hit["worst"], fail_on)
-            return
-    from .ci_commands import apply as apply_ci, prepare as prepare_ci
-    from .manifests import installed
-    ci_state = prepare_ci(path, diff_base, baseline_file)
-    installed.TOUCHED = [] if rcache is not None else None
-    try:
+
+    def compute() -> Outcome:
+        from ..reports import render
+        from .engine import scan as run_scan
+        opts, config = build_scan_options(path, target=target, compat_date=compat_date,
+                                          compat_flags=compat_flags, plan=plan, include_tests=include_tests,
+                                          config_file=config_file, jobs=jobs, include_large=include_large,
+                                          inline_ignores=not no_inline_ignores, use_cache=not no_cache,
+                                          max_seconds=max_seconds)
+        from .cost import parse_workload
+        try:
+            workload = parse_workload(workload_pairs)
+        except ValueError as exc:
+            raise UsageFailure(str(exc)) from None
+        workload.update({k: v for k, v in (("requests_per_month", requests_per_month), ("cpu_ms", cpu_ms),
+                                           ("current_monthly_cost", current_monthly_cost)) if v is not None})
+        fail_on_given = fail_on or config.get("fail_on")
+        fail_on_ = fail_on_given or "never"
+        # what the formats need besides the result (the terminal's width, the folder's place in its repository:
+        # the .git markers it reads are recorded like every other input)
+        ropts = render_options(path, [fmt] + [f for f, _ in outs], fail_on=fail_on_, fail_on_given=fail_on_given,
+                               color=use_color, min_severity=min_severity, width=width)
+        from .ci_commands import apply as apply_ci, prepare as prepare_ci
+        ci_state = prepare_ci(path, diff_base, baseline_file)
         with _progress() as progress:
             opts.progress = progress
             result = run_scan(path, opts)
-    finally:
-        touched, installed.TOUCHED = installed.TOUCHED or [], None
-    opts.progress = None
-    apply_ci(result, opts, ci_state)
-    from .assessment import ensure_assessment
-    ensure_assessment(result, workload)
-    plain = replace(ropts, color=False, width=None)     # files: plain text, not wrapped
-    rendered = {f"o:{ofmt}": render(ofmt, result, plain) for ofmt in dict.fromkeys(f for f, _ in outs)}
-    rendered["stdout"] = render(fmt, result, ropts)
-    worst = max((SEVERITY_RANK[f.severity] for f in result.findings), default=0)
-    if rcache is not None and rkey is not None:
-        if not result.summary.get("partial"):
-            checks += rcache.put(rkey, rendered, worst, touched)
-            _remember(path, opts, config_file, checks, rendered, outs, worst, fail_on)
-        rcache.close()
-    _finish(rendered, outs, worst, fail_on)
+        opts.progress = None
+        apply_ci(result, opts, ci_state)
+        from .assessment import ensure_assessment
+        ensure_assessment(result, workload)
+        plain = replace(ropts, color=False, width=None)     # files: plain text, not wrapped
+        rendered = {ofmt: render(ofmt, result, plain) for ofmt in dict.fromkeys(f for f, _ in outs)}
+        stdout = render(fmt, result, ropts)
+        worst = max((SEVERITY_RANK[f.severity] for f in result.findings), default=0)
+        return Outcome(stdout, [(str(f), rendered[ofmt]) for ofmt, f in outs], 1 if fails(worst, fail_on_) else 0,
+                       cacheable=not result.degraded)
+
+    # no stored answers for CI modes, a time bound, colours (a replay writes text as it is; click strips ANSI
+    # codes when stdout is not a terminal) or text wrapped at the terminal's current width
+    cacheable = not (no_cache or os.environ.get("CFCOMPAT_NO_CACHE") or diff_base or baseline_file
+                     or max_seconds or (fmt == "text" and (use_color or (width is None and sys.stdout.isatty()))))
+    outcome = caching.run(_ARGV if _ARGV is not None and _ARGV[:1] == ["scan"] else None, compute,
+                          enabled=cacheable, looked_up=_LOOKED_UP)
+    _finish(outcome)
 
 
-def _result_cache(path: Path, opts, workload: dict, fmt: str, use_color: bool, outs: list[tuple[str, Path]],
-                  fail_on: str, diff_base: str | None, baseline_file: Path | None,
-                  checks: list[tuple[str, str, str]], ropts=None):
-    """The whole-scan result cache and this run's key, or (None, None) when the run is not cacheable: no
-    cache, CI modes (--diff-base, --baseline), a time bound, or text on a terminal (coloured, or as wide as
-    the terminal is now). `checks` receives the replay checks of every file the key read."""
-    if not opts.use_cache or os.environ.get("CFCOMPAT_NO_CACHE") or diff_base or baseline_file or \
-            opts.max_seconds or (fmt == "text" and (use_color or sys.stdout.isatty())):
-        return None, None
-    from .discovery import discover
-    from .resultcache import ResultCache, repo_key
-    opts.discovery = discover(path, include_large=opts.include_large)
-    request = {
-        "target": opts.target, "compat_date": opts.compat_date, "compat_flags": opts.compat_flags,
-        "plan": opts.plan, "include_tests": opts.include_tests, "include_large": opts.include_large,
-        "inline_ignores": opts.inline_ignores, "config": opts.config, "workload": workload, "fail_on": fail_on,
-        "stdout": fmt, "color": use_color, "outputs": sorted({f for f, _ in outs}),
-        "render": ropts.key() if ropts is not None else None,
-    }
-    try:
-        opts.digests = {}
-        return ResultCache(), repo_key(opts.discovery, request, opts.digests, checks)
-    except Exception:   # a cache must never fail the scan
-        return None, None
-
-
-def _remember(path: Path, opts, config_file: Path | None, checks: list[tuple[str, str, str]],
-              rendered: dict[str, str], outs: list[tuple[str, Path]], worst: int, fail_on: str) -> None:
-    """Write the replay record (quick.py) of this cacheable scan, when it was started from `main` (the
-    record is named by the command line as typed)."""
-    if _ARGV is None or _ARGV[:1] != ["scan"]:
-        return
-    from . import quick
-    from .resultcache import discovery_checks
-    try:
-        checks = discovery_checks(opts.discovery, path, config_file) + list(checks)
-    except Exception:    # a cache must never fail the scan
-        return
-    status = 1 if fails(worst, fail_on) else 0
-    quick.remember(_ARGV, checks, [(str(f), rendered[f"o:{fmt}"]) for fmt, f in outs], rendered["stdout"], status)
-
-
-def _finish(rendered: dict[str, str], outs: list[tuple[str, Path]], worst: int, fail_on: str) -> None:
-    for ofmt, ofile in outs:
+def _finish(outcome: Outcome) -> None:
+    for ofile, text in outcome.files:
         try:
-            ofile.parent.mkdir(parents=True, exist_ok=True)
-            ofile.write_text(rendered[f"o:{ofmt}"], encoding="utf-8")
+            records.write_output(ofile, text)
         except OSError as exc:
             raise UsageFailure(f"{ofile}: cannot write output ({exc.strerror or exc})") from None
-    click.echo(rendered["stdout"], nl=False)
-    if fails(worst, fail_on):
-        sys.exit(1)
+    click.echo(outcome.stdout, nl=False)
+    if outcome.exit:
+        sys.exit(outcome.exit)
 
 
 @cli.command("rules")
@@ -276,7 +227,7 @@ def fix_cmd(path: Path, write: bool, only: tuple[str, ...], force: bool, include
     import json as _json
 
     from .fix import FixOptions, plan_fixes, require_clean_worktree
-    if not path.is_dir():
+    if not inputs.is_dir(None, str(path)):
         raise UsageFailure(f"{path}: no such folder")
     if write and not force:
         require_clean_worktree(path)    # hardened git (analyzer/gitdiff.py), no filters: nothing configured runs
@@ -335,12 +286,14 @@ from .verify import register as _register_verify  # noqa: E402  (verify: start t
 _register_verify(cli)
 
 
-_ARGV: list[str] | None = None     # the arguments `main` was given: they name the replay record
+_ARGV: list[str] | None = None     # the arguments `main` was given: they name the scan's record
+_LOOKED_UP = False                  # the console script has just looked for that record (console.py)
 
 
-def main(argv: list[str] | None = None) -> None:
-    global _ARGV
+def main(argv: list[str] | None = None, looked_up: bool = False) -> None:
+    global _ARGV, _LOOKED_UP
     _ARGV = list(sys.argv[1:] if argv is None else argv)
+    _LOOKED_UP = looked_up
     try:
         cli.main(args=argv, prog_name="cfcompat", standalone_mode=False)
     except UsageFailure as exc:

@@ -21,6 +21,7 @@ cpu_ms_per_request = 5
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from . import inputs
 from .model import TARGETS
+
 
 
 class ConfigError(Exception):
@@ -100,16 +103,18 @@ def validate(data: dict[str, Any], source: str) -> dict[str, Any]:
 def load_config(root: Path, explicit: Path | None = None) -> tuple[dict[str, Any], str | None]:
     """(validated config, where it came from) — ({}, None) when there is none."""
     if explicit is not None:
-        if not explicit.is_file():
+        where = inputs.kind(None, str(explicit))
+        if where in ("absent", "broken"):
             raise ConfigError(f"{explicit}: no such config file")
-        return _load(explicit, tool_table=explicit.name == "pyproject.toml"), str(explicit)
-    own = root / "cfcompat.toml"
-    if own.is_file():
-        return _load(own, tool_table=False), "cfcompat.toml"
-    py = root / "pyproject.toml"
-    if py.is_file():
+        if where != "file":
+            raise ConfigError(f"{explicit}: {inputs.refusal(where).message}")
+        return _load(None, os.path.abspath(explicit), explicit.name, tool_table=explicit.name == "pyproject.toml"), \
+            str(explicit)
+    if inputs.is_file(root, "cfcompat.toml"):
+        return _load(root, "cfcompat.toml", "cfcompat.toml", tool_table=False), "cfcompat.toml"
+    if inputs.is_file(root, "pyproject.toml"):
         try:
-            data = tomllib.loads(py.read_text(encoding="utf-8-sig"))
+            data = tomllib.loads(inputs.read_text(root, "pyproject.toml", limit=inputs.MANIFEST_LIMIT))
         except Exception:
             return {}, None   # a broken pyproject is reported by the manifest reader, not here
         section = (data.get("tool") or {}).get("cfcompat")
@@ -118,13 +123,15 @@ def load_config(root: Path, explicit: Path | None = None) -> tuple[dict[str, Any
     return {}, None
 
 
-def _load(path: Path, tool_table: bool) -> dict[str, Any]:
+def _load(root: Path | None, rel: str, name: str, tool_table: bool) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        data = tomllib.loads(inputs.read_text(root, rel, limit=inputs.CONFIG_LIMIT))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path.name}: cannot read: {exc}") from None
+        raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc}") from None
+    except inputs.InputError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.message}") from None
     if tool_table:
         data = (data.get("tool") or {}).get("cfcompat") or {}
-    return validate(data, path.name)
+    return validate(data, name)

@@ -227,7 +227,7 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
     locked = list(scan.locked)
     if disc.vendor_dirs and hasattr(manifests, "installed_native_evidence"):
         try:
-            locked += manifests.installed_native_evidence(disc.root, disc.vendor_dirs)
+            locked += manifests.installed_native_evidence(disc.root, disc.vendor_dirs, errors=errors)
         except Exception as exc:  # evidence is optional; never stop the scan
             errors.append(ScanError(disc.vendor_dirs[0], f"could not read installed packages: {exc}"))
     _, _, _, pep503 = _natives()

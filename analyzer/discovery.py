@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -19,9 +18,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pathspec
 
+from . import inputs
+from .budget import OutOfTime
 from .languages import LANG_BY_EXT
 from .model import ScanError
-from .quick import listing_sig
 
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -71,8 +71,7 @@ class Discovery:
     other_sizes: dict[str, int] = field(default_factory=dict)
     skipped: list[ScanError] = field(default_factory=list)   # files skipped with a reason (size, minified, link)
     vendor_dirs: list[str] = field(default_factory=list)     # node_modules / virtualenv folders seen, not walked
-    walked: list[tuple[str, str]] = field(default_factory=list)  # (folder, quick.listing_sig) of each folder walked
-    ignore_files: list[str] = field(default_factory=list)    # .cfcompatignore / .gitignore files loaded
+    incomplete: bool = False                                  # the scan's deadline cut the walk
 
 
 def classify_role(rel: str) -> str:
@@ -135,100 +134,148 @@ class _IgnoreRules:
         return False
 
 
-def _load_spec(path: Path, errors: list[ScanError], rel: str) -> pathspec.PathSpec | None:
+MAX_LARGE_SOURCE_BYTES = 32 * 1024 * 1024    # a source read even with --include-large (tree-sitter needs ~60x)
+
+
+def tame_pattern(line: str) -> str:
+    """The same gitignore pattern without runs of wildcards that make its regular expression backtrack
+    without end: within a name, a run of `*` and `?` with k `?` and at least one `*` matches "at least k
+    characters", so it becomes `?`*k + `*` (`*?*?*?*?*?*z` against a 255-character name took minutes). A
+    run of stars alone, escaped characters and bracket expressions are left as they are."""
+    if "*" not in line or "?" not in line and "***" not in line or line.startswith("#"):
+        return line
+    out: list[str] = []
+    i, n = 0, len(line)
+    in_bracket = False
+    while i < n:
+        c = line[i]
+        if c == "\\" and i + 1 < n:
+            out.append(line[i:i + 2])
+            i += 2
+            continue
+        if in_bracket:
+            in_bracket = c != "]"
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_bracket = True
+            out.append(c)
+            # a `]` right after `[` or `[!` belongs to the set
+            if line[i + 1:i + 2] in ("!", "^"):
+                out.append(line[i + 1])
+                i += 1
+            if line[i + 1:i + 2] == "]":
+                out.append("]")
+                i += 1
+            i += 1
+            continue
+        if c in "*?":
+            j = i
+            while j < n and line[j] in "*?":
+                j += 1
+            run = line[i:j]
+            whole = (i == 0 or line[i - 1] == "/") and (j == n or line[j] == "/")
+            if "*" in run and ("?" in run or len(run) > 2) and not (run == "**" and whole):
+                run = "?" * run.count("?") + "*"
+            out.append(run)
+            i = j
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _load_spec(root: str, rel: str, errors: list[ScanError]) -> pathspec.PathSpec | None:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        errors.append(ScanError(rel, f"cannot read ignore file: {exc.strerror or exc}"))
+        text = inputs.read_text(root, rel, limit=inputs.CONFIG_LIMIT, errors="replace")
+    except inputs.InputError as exc:
+        errors.append(ScanError(rel, f"cannot read ignore file: {exc.detail if exc.kind == 'error' else exc.message}"))
         return None
     import pathspec   # here: ~14 ms to import, and a repository without ignore files never needs it
     try:
-        return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        return pathspec.GitIgnoreSpec.from_lines([tame_pattern(line) for line in text.splitlines()])
     except Exception as exc:  # a malformed pattern must not stop the scan
         errors.append(ScanError(rel, f"invalid ignore pattern: {exc}"))
         return None
 
 
+def display_path(rel: str) -> str:
+    """A path as reports can print it: bytes of a name that are not UTF-8 (kept by the file system layer as
+    surrogates) written as \\xNN escapes."""
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FILE_BYTES,
              use_gitignore: bool = True) -> Discovery:
-    """Walk ``root`` and return what to scan. Never raises for a bad file; records it in ``skipped``."""
-    root = root.resolve()
+    """Walk ``root`` and return what to scan. Never raises for a bad file; records it in ``skipped``. Every
+    listing, probe and read goes through inputs.py."""
+    root = Path(inputs.resolve(root))
+    root_s = str(root)
     result = Discovery(root=root)
     ignore = _IgnoreRules()
-    extra = root / ".cfcompatignore"
-    if extra.is_file():
-        spec = _load_spec(extra, result.skipped, ".cfcompatignore")
-        result.ignore_files.append(".cfcompatignore")
+    if inputs.kind(root_s, ".cfcompatignore") == "file":
+        spec = _load_spec(root_s, ".cfcompatignore", result.skipped)
         if spec:
             ignore.push("", spec)
     seen_dirs: set[tuple[int, int]] = set()
 
-    def walk(dir_path: str, rel_dir: str) -> None:
-        # plain strings and os.scandir: pathlib objects per entry were most of a warm rescan's discovery time
-        try:
-            st = os.stat(dir_path)
-        except OSError as exc:
-            result.skipped.append(ScanError(rel_dir or ".", f"cannot read folder: {exc.strerror or exc}; skipped"))
-            result.walked.append((rel_dir, "-"))
+    def walk(rel_dir: str) -> None:
+        key = inputs.identity(root_s, rel_dir)
+        if key is None:
+            result.skipped.append(ScanError(rel_dir or ".", "cannot read folder; skipped"))
             return
-        key = (st.st_dev, st.st_ino)
         if key in seen_dirs:
             result.skipped.append(ScanError(rel_dir, "symlink loop (folder already visited); skipped"))
             return
         seen_dirs.add(key)
+        try:
+            entries = inputs.scandir(root_s, rel_dir)
+        except inputs.InputError as exc:
+            result.skipped.append(ScanError(rel_dir or ".", f"cannot list folder: {exc.detail or exc.message}; skipped"))
+            return
         if use_gitignore:
-            gi = os.path.join(dir_path, ".gitignore")
-            if os.path.isfile(gi) and not os.path.islink(gi):
-                spec = _load_spec(Path(gi), result.skipped, (rel_dir + "/.gitignore") if rel_dir else ".gitignore")
-                result.ignore_files.append((rel_dir + "/.gitignore") if rel_dir else ".gitignore")
+            gi = next((e for e in entries if e.name == ".gitignore"), None)
+            if gi is not None and not gi.is_link and gi.kind == "file":
+                spec = _load_spec(root_s, gi.rel, result.skipped)
                 if spec:
                     ignore.push(rel_dir, spec)
-        try:
-            with os.scandir(dir_path) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            result.skipped.append(ScanError(rel_dir or ".", f"cannot list folder: {exc.strerror or exc}; skipped"))
-            result.walked.append((rel_dir, "-"))
-            return
-        result.walked.append((rel_dir, listing_sig(entries)))
         for entry in entries:
             name = entry.name
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            try:
-                is_link = entry.is_symlink()
-                if is_link:
-                    target = Path(os.path.realpath(entry.path))
-                    if target != root and root not in target.parents:
-                        result.skipped.append(ScanError(rel, "symlink pointing outside the scanned folder; not followed"))
-                        continue
-                    try:
-                        st = target.stat()
-                    except OSError:
-                        result.skipped.append(ScanError(rel, "broken symlink; skipped"))
-                        continue
-                else:
-                    st = entry.stat(follow_symlinks=False)
-                is_dir = stat.S_ISDIR(st.st_mode)
-                is_file = stat.S_ISREG(st.st_mode)
-                size = st.st_size
-            except OSError as exc:
-                result.skipped.append(ScanError(rel, f"cannot stat: {exc.strerror or exc}; skipped"))
+            rel = entry.rel
+            if name != display_path(name):
+                result.skipped.append(ScanError(display_path(rel), "name is not valid UTF-8; skipped"))
                 continue
-            if is_dir:
+            if entry.is_link and entry.kind == "outside":
+                result.skipped.append(ScanError(rel, "symlink pointing outside the scanned folder; not followed"))
+                continue
+            if entry.is_link and entry.kind == "broken":
+                result.skipped.append(ScanError(rel, "broken symlink; skipped"))
+                continue
+            if entry.kind == "error":
+                result.skipped.append(ScanError(rel, f"cannot stat: {entry.error}; skipped"))
+                continue
+            if entry.kind == "dir":
                 low = name.lower()
-                venv = os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
+                venv = inputs.exists(root_s, rel + "/pyvenv.cfg")
                 if low in SKIP_DIRS or venv:
                     if low in ("node_modules", "site-packages", ".venv", "venv", ".virtualenv") or venv:
                         result.vendor_dirs.append(rel)
                     continue
                 if ignore.ignored(rel, True):
                     continue
-                walk(entry.path, rel)
+                walk(rel)
                 continue
-            if not is_file:
-                continue  # sockets, fifos, devices
             if ignore.ignored(rel, False):
                 continue
+            if entry.kind != "file":
+                result.skipped.append(ScanError(rel, "not a regular file (FIFO, socket or device); skipped"))
+                continue
+            size = entry.size
             lang = language_of(rel)
             if lang is None:
                 result.other_files.append(rel)
@@ -244,7 +291,10 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
                 continue
             result.sources.append(SourceFile(rel, lang, classify_role(rel), size))
 
-    walk(str(root), "")
+    try:
+        walk("")
+    except OutOfTime:   # --max-seconds: what was found so far is scanned; the engine says the walk was cut
+        result.incomplete = True
     result.vendor_dirs.sort()
     result.other_files.sort()
     result.sources.sort(key=lambda s: s.path)
@@ -252,13 +302,19 @@ def discover(root: Path, *, include_large: bool = False, max_bytes: int = MAX_FI
 
 
 def read_source(root: Path, rel: str) -> tuple[bytes | None, str | None]:
-    """Read a source file as UTF-8 bytes for tree-sitter. Returns (data, None) or (None, reason)."""
+    """Read a source file as UTF-8 bytes for tree-sitter. Returns (data, None) or (None, reason). Bytes that
+    are not UTF-8 are left for `extract.parse_bytes` to replace (the file is scanned, with a note)."""
     try:
-        raw = (root / rel).read_bytes()
-    except FileNotFoundError:
-        return None, "file disappeared during the scan; skipped"
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}; skipped"
+        raw = inputs.read_bytes(root, rel, limit=MAX_LARGE_SOURCE_BYTES)
+    except inputs.InputError as exc:
+        if exc.kind == "absent":
+            return None, "file disappeared during the scan; skipped"
+        if exc.kind == "error":
+            return None, f"cannot read: {exc.detail}; skipped"
+        if exc.kind == "too-large":
+            return None, (f"file is {exc.size / 1048576:.1f} MiB, over the {MAX_LARGE_SOURCE_BYTES // 1048576} MiB "
+                          "limit even with --include-large; skipped")
+        return None, f"{exc.message.replace('; not read', '')}; skipped"
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -268,10 +324,6 @@ def read_source(root: Path, rel: str) -> tuple[bytes | None, str | None]:
             return None, "invalid UTF-16; skipped"
     if b"\x00" in raw[:8192]:
         return None, "binary file (NUL bytes) with a source extension; skipped"
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"not valid UTF-8 (byte {exc.start}); skipped"
     if raw.count(b"\n") == 0 and len(raw) > 200_000 or _looks_minified(raw):
         return None, "minified or generated code (very long lines); skipped"
     return raw, None

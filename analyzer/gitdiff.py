@@ -43,6 +43,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import inputs
+
 # Blobs larger than this are written to the base tree as sparse files of the same size (the rules that look at
 # big files, model weights, use their size; cfcompat does not parse files over 1 MiB by default).
 SPARSE_OVER = 64 * 1024 * 1024
@@ -677,14 +679,14 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def repository_prefix(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
-    """Where the scanned folder sits in its repository: ('' | 'services/chat/', replay checks).
+def repository_prefix(path: Path) -> str:
+    """Where the scanned folder sits in its repository: '' or 'services/chat/'.
 
     The repository is the git work tree holding PATH (`git rev-parse --show-prefix`, with the hardened
     invocation above); when git cannot say (not a work tree, git missing, a `safe.directory` refusal) and PATH is
-    inside `$GITHUB_WORKSPACE`, the prefix is relative to that; otherwise PATH is its own root (''). The checks
-    (`exists` of `.git` in PATH and each folder above it, up to the work tree's root) let a replayed scan notice
-    a repository created or removed around PATH."""
+    inside `$GITHUB_WORKSPACE`, the prefix is relative to that; otherwise PATH is its own root (''). Whether
+    `.git` exists in PATH and each folder above it (up to the work tree's root) is read through `inputs`, so a
+    replayed scan notices a repository created or removed around PATH."""
     path = Path(path).resolve()
     prefix = ""
     top: Path | None = None
@@ -699,11 +701,9 @@ def repository_prefix(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
                 prefix = "" if str(rel) == "." else rel.as_posix() + "/"
             except (ValueError, OSError):
                 prefix = ""
-    checks: list[tuple[str, str, str]] = []
     for folder in (path, *path.parents):
-        marker = folder / ".git"
-        checks.append(("exists", str(marker), "1" if os.path.exists(marker) else "0"))
+        inputs.exists(None, str(folder / ".git"))
         if top is not None and folder == top:
             break
     prefix = prefix.replace("\\", "/").strip("/")
-    return (prefix + "/" if prefix else ""), checks
+    return prefix + "/" if prefix else ""

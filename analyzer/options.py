@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import click
 
+from . import inputs
 from .config import ConfigError, load_config
 from .engine import ScanOptions
 from .settings import valid_date
@@ -46,9 +47,10 @@ def build_scan_options(path: Path, *, target: str | None, compat_date: str | Non
                        **more: Any) -> tuple[ScanOptions, dict[str, Any]]:
     """ScanOptions and the config file's settings, from the shared options (the config file fills what the
     command line leaves unset). `more` are further ScanOptions fields (use_cache, include_large, ...)."""
-    if not path.exists():
+    where = inputs.kind(None, str(path))
+    if where in ("absent", "broken"):
         raise UsageFailure(f"{path}: no such folder")
-    if not path.is_dir():
+    if where != "dir":
         raise UsageFailure(f"{path}: not a folder")
     if compat_date is not None and not valid_date(compat_date):
         raise UsageFailure(f"--compat-date {compat_date!r} is not a YYYY-MM-DD date")
@@ -68,18 +70,18 @@ SEVERITY_CHOICES = ("info", "warning", "blocker")
 
 def render_options(path: Path, formats: list[str], *, fail_on: str, fail_on_given: str | None, color: bool,
                    min_severity: str | None, width: int | None):
-    """The RenderOptions of a scan and the replay checks they depend on.
+    """The RenderOptions of a scan.
 
     `fail_on_given` is the threshold the user chose (`--fail-on` or the config file), None when neither did:
     JUnit then marks blockers as failures. `width` None: from the terminal (or COLUMNS), unwrapped when piped;
     0: never wrap. The repository prefix is looked up with git only when a format that needs it is rendered."""
     from ..reports.options import REPOSITORY_PATH_FORMATS, RenderOptions, terminal_width
-    prefix, checks = "", []
+    prefix = ""
     if any(f in REPOSITORY_PATH_FORMATS for f in formats):
         from .gitdiff import repository_prefix
-        prefix, checks = repository_prefix(path)
+        prefix = repository_prefix(path)
     if width is None:
         width = terminal_width()
     opts = RenderOptions(fail_on=fail_on, junit_fail_on=fail_on_given or "blocker", color=color,
                          width=width or None, min_severity=min_severity or "info", repository_prefix=prefix)
-    return opts, checks
+    return opts

@@ -52,6 +52,7 @@ class ScanResult:
     baseline_hidden: list[Finding] = field(default_factory=list)  # the findings the baseline hid (SARIF keeps them)
     assessment: Assessment | None = None                         # assessment.ensure_assessment
     schedules: list[Any] | None = None                           # schedules.find_schedules, computed once
+    degraded: bool = False     # partial, or a file given up on: an answer of this run and machine, never cached
 
     @property
     def target(self) -> str:

@@ -6,7 +6,6 @@ resolved `Settings` records where each value came from, so the report can say wh
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from . import inputs
 from .model import ScanError
 from .targets import TARGETS, default_target
 
@@ -118,26 +118,34 @@ def valid_date(value: str) -> bool:
 
 
 def _line_index(text: str, key: str) -> int:
-    m = re.search(r'^\s*"?' + re.escape(key) + r'"?\s*[:=]', text, re.M)
-    return text.count("\n", 0, m.start()) + 1 if m else 1
-
-
-def _inside(root: Path, p: Path) -> bool:
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(p)
-    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+    """The line of `^\\s*"?key"?\\s*[:=]` (re.M) as it has always been reported (a match may begin on a blank
+    line above the key), found without that pattern's quadratic scan of long runs of whitespace: the key's own
+    line first, then back over the whitespace above it to the first line start."""
+    m = re.search(r'^[^\S\n]*"?' + re.escape(key) + r'"?\s*[:=]', text, re.M)
+    if not m:
+        return 1
+    k = q = m.start()
+    while q > 0 and text[q - 1].isspace():
+        q -= 1
+    if q > 0:
+        nl = text.find("\n", q, k)
+        q = k if nl < 0 else nl + 1
+    return text.count("\n", 0, q) + 1
 
 
 def read_wrangler(root: Path, errors: list[ScanError], subdir: str = "") -> WranglerConfig | None:
     """The wrangler config in `subdir` of the scanned folder (jsonc, json, then toml)."""
     for base in WRANGLER_NAMES:
         name = f"{subdir}/{base}" if subdir else base
-        p = root / name
-        if not p.is_file() or not _inside(root, p):
-            continue     # a link out of the scanned folder is not followed (discovery lists it in errors)
+        where = inputs.kind(root, name)
+        if where == "absent":
+            continue
+        if where != "file":
+            errors.append(ScanError(name, "cannot read wrangler config: " + inputs.refusal(where).message))
+            continue
         try:
-            text = p.read_text(encoding="utf-8-sig")     # a byte-order mark is not part of the config
-        except (OSError, UnicodeDecodeError) as exc:
+            text = inputs.read_text(root, name, limit=inputs.CONFIG_LIMIT)
+        except (inputs.InputError, UnicodeDecodeError) as exc:
             errors.append(ScanError(name, f"cannot read wrangler config: {exc}"))
             return None
         try:

@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import corpora  # noqa: E402
 
-from cfcompat.analyzer.cache import parser_fingerprint  # noqa: E402
+from cfcompat.analyzer.caching.facts import parser_fingerprint  # noqa: E402
 from cfcompat.analyzer.discovery import discover, read_source  # noqa: E402
 
 PY = sys.executable

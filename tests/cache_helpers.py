@@ -25,10 +25,10 @@ def copy_repo(tmp_path: Path, fixture: str = "express-multer-sqlite-cron") -> Pa
     return r
 
 
-def change_manifest(r: Path) -> None:
+def change_manifest(r: Path, name: str = "sharp", version: str = "^0.33.0") -> None:
     """A new dependency in package.json."""
     pkg = json.loads((r / "package.json").read_text())
-    pkg.setdefault("dependencies", {})["sharp"] = "^0.33.0"
+    pkg.setdefault("dependencies", {})[name] = version
     (r / "package.json").write_text(json.dumps(pkg))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cfcompat.analyzer import extract as engine
-from cfcompat.analyzer.cache import FactCache, decode, encode
+from cfcompat.analyzer.caching.facts import FactCache, decode, encode
 from cfcompat.analyzer.engine import ScanOptions, scan
 from cfcompat.reports.json_report import render
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cfcompat.analyzer.cache import encode
+from cfcompat.analyzer.caching.facts import encode
 from cfcompat.analyzer.parsing import python as P
 from cfcompat.analyzer.parsing.facts import FileFacts
 from cfcompat.analyzer.engine import keep_patterns

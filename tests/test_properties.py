@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cfcompat.analyzer.cache import FactCache, decode, encode
+from cfcompat.analyzer.caching.facts import FactCache, decode, encode
 from cfcompat.analyzer.config import ConfigError, validate
 from cfcompat.analyzer.discovery import SourceFile
 from cfcompat.analyzer.extract import parse_bytes

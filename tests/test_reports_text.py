@@ -94,7 +94,7 @@ def _run_cli(args: list[str], tty: bool, columns: str | None) -> str:
     env["CFCOMPAT_NO_CACHE"] = "1"
     if columns:
         env["COLUMNS"] = columns
-    cmd = [sys.executable, "-c", "from cfcompat.analyzer.quick import main; main()", *args]
+    cmd = [sys.executable, "-c", "from cfcompat.analyzer.console import main; main()", *args]
     if not tty:
         return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120).stdout
     master, slave = pty.openpty()

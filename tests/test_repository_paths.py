@@ -117,7 +117,7 @@ def test_without_git_the_actions_workspace_is_the_root(tmp_path, capsys, monkeyp
     repo = make_monorepo(tmp_path / "mono", with_git=False)
     monkeypatch.setenv("GITHUB_WORKSPACE", str(repo))
     monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))       # git cannot be run
-    assert repository_prefix(repo / "services" / "chat")[0] == "services/chat/"
+    assert repository_prefix(repo / "services" / "chat") == "services/chat/"
     out = tmp_path / "out"
     code, _, err = run(["scan", str(repo / "services" / "chat"), "--format", "json", *outputs(out)], capsys)
     assert code == 0, err
@@ -125,15 +125,21 @@ def test_without_git_the_actions_workspace_is_the_root(tmp_path, capsys, monkeyp
 
 
 def test_prefix_checks_notice_a_repository_created_around_the_folder(tmp_path):
+    """The `.git` markers the prefix depends on are recorded as inputs, so a replay notices `git init` above."""
+    from cfcompat.analyzer import inputs
     folder = tmp_path / "a" / "b"
     folder.mkdir(parents=True)
-    prefix, checks = repository_prefix(folder)
+    rec = inputs.Recorder()
+    with inputs.recording(rec):
+        prefix = repository_prefix(folder)
     assert prefix == "" or not str(tmp_path).startswith("/tmp")     # tmp is not inside a work tree here
-    assert (str(tmp_path / ".git"), "0") in {(p, s) for _k, p, s in checks}
+    marker = str(tmp_path / ".git")
+    assert ("kind", "", marker) in rec.checks and rec.checks[("kind", "", marker)] == "absent"
     git(tmp_path, "init", "-q")
-    prefix2, checks2 = repository_prefix(folder)
-    assert prefix2 == "a/b/"
-    assert (str(tmp_path / ".git"), "1") in {(p, s) for _k, p, s in checks2}
+    rec2 = inputs.Recorder()
+    with inputs.recording(rec2):
+        assert repository_prefix(folder) == "a/b/"
+    assert rec2.checks[("kind", "", marker)] == "dir"
 
 
 def test_render_options_repo_path():
@@ -163,7 +169,7 @@ def test_pr_comment_paths_and_links_are_repository_paths(tmp_path, capsys, monke
 
 
 def test_replayed_scan_notices_a_repository_created_around_the_folder(tmp_path):
-    """The replay record (quick.py) of a SARIF scan holds the repository-root checks: creating a git work tree
+    """The replay record (caching/records.py) of a SARIF scan holds the repository-root checks: creating a git work tree
     above the scanned folder makes the next run scan again, with repository paths."""
     import subprocess
     import sys
@@ -174,7 +180,7 @@ def test_replayed_scan_notices_a_repository_created_around_the_folder(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "cwd").mkdir()          # `-c` puts the working folder on sys.path, which the replay key lists
     sarif = tmp_path / "out" / "r.sarif"
-    cmd = [sys.executable, "-X", "importtime", "-c", "from cfcompat.analyzer.quick import main; main()", "scan",
+    cmd = [sys.executable, "-X", "importtime", "-c", "from cfcompat.analyzer.console import main; main()", "scan",
            str(base / "services" / "chat"), "--format", "json", "-o", f"sarif:{sarif}"]
 
     def scan() -> tuple[list[str], bool]:

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 
+from .. import inputs
+from ..model import ScanError
 from ._common import normalize_pypi
 from ._model import LockEvidence
 
@@ -24,79 +26,78 @@ _EXT_RE = re.compile(r"\.(?:so(?:\.\d+)*|pyd|dylib)$")
 _SKIP_DIRS = {".git", "__pycache__"}
 
 
-# While a scan runs for the result cache (analyzer/resultcache.py) this collects every folder listed and file
-# read here, outside discovery, so that a later lookup can check none of them changed.
-TOUCHED: list[tuple[str, str]] | None = None
-
-
-def _touch(kind: str, path: str) -> None:
-    if TOUCHED is not None:
-        TOUCHED.append((kind, path))
-
-
 class _Budget:
+    """How many more folder entries may be looked at, and the files skipped for what they are (`errors`)."""
+
     def __init__(self, n: int):
         self.left = n
+        self.errors: list[ScanError] = []
 
     def take(self) -> bool:
         self.left -= 1
         return self.left >= 0
 
 
-def _scandir(path: str, budget: _Budget) -> list[os.DirEntry]:
-    _touch("dir", path)
-    out = []
+def _scandir(root_s: str, path: str, budget: _Budget, sizes: bool = False) -> list[inputs.Entry]:
+    """The entries of a folder inside the root (inputs.scandir: a symlink is followed only inside the root),
+    at most as many as the budget has left."""
+    rel = _rel(root_s, path)
     try:
-        with os.scandir(path) as it:
-            for e in it:
-                if not budget.take():
-                    break
-                out.append(e)
-    except OSError:
+        entries = inputs.scandir(root_s, "" if rel == "." else rel, sizes=sizes)
+    except inputs.InputError:
         return []
-    out.sort(key=lambda e: e.name)
+    out = []
+    for e in entries:
+        if not budget.take():
+            break
+        if e.name != e.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"):
+            continue   # a name that is not UTF-8 is no package name
+        out.append(e)
     return out
 
 
-def _read_small(path: str) -> str | None:
-    _touch("file", path)
+def _read_small(root_s: str, path: str, b: _Budget) -> str | None:
+    """A small file inside the root, not through a symlink (None: absent, linked, too big, unreadable; a FIFO,
+    socket or device is also an entry in `b.errors`)."""
+    rel = _rel(root_s, path)
     try:
-        if os.path.islink(path) or os.path.getsize(path) > _SMALL:
-            return None
-        with open(path, "rb") as fh:
-            return fh.read(_SMALL).decode("utf-8", "replace")
-    except OSError:
+        return inputs.read_bytes(root_s, rel, limit=_SMALL, follow=False).decode("utf-8", "replace")
+    except inputs.InputError as exc:
+        if exc.kind == "special":
+            b.errors.append(ScanError(rel, "not a regular file (FIFO, socket or device); not read"))
         return None
+
+
+def _kind(root_s: str, path: str, follow: bool = True) -> str:
+    rel = _rel(root_s, path)
+    return inputs.kind(root_s, "" if rel == "." else rel, follow=follow)
 
 
 def _rel(root: str, path: str) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
-def _is_dir(e: os.DirEntry) -> bool:
-    try:
-        return e.is_dir(follow_symlinks=False)
-    except OSError:
-        return False
+def _is_dir(e: inputs.Entry) -> bool:
+    return not e.is_link and e.kind == "dir"
 
 
 # ------------------------------------------------------------------------------------------ detection
 
 def find_installed_dirs(root: Path, max_depth: int = 4, budget: int = MAX_ENTRIES) -> list[str]:
     """node_modules dirs and virtualenv/site-packages dirs under root (not descending into them)."""
-    root_s = os.path.realpath(root)
+    root_s = inputs.resolve(root)
     out: list[str] = []
     b = _Budget(budget)
     stack = [(root_s, 0)]
     while stack:
         d, depth = stack.pop()
-        for e in _scandir(d, b):
+        for e in _scandir(root_s, d, b):
             if not _is_dir(e) or e.name in _SKIP_DIRS:
                 continue
             if e.name == "node_modules" or e.name == "site-packages":
                 out.append(_rel(root_s, e.path))
                 continue
-            if os.path.isfile(os.path.join(e.path, "pyvenv.cfg")):
+            if _kind(root_s, os.path.join(e.path, "pyvenv.cfg")) == "file":
                 out.append(_rel(root_s, e.path))
                 continue
             if depth + 1 < max_depth:
@@ -110,38 +111,38 @@ def _site_packages(root_s: str, d: str, b: _Budget) -> list[str]:
     out = []
     for libname in ("lib", "lib64", "Lib"):
         lib = os.path.join(d, libname)
-        if os.path.isdir(lib) and not os.path.islink(lib):
+        if _kind(root_s, lib, follow=False) == "dir":
             if libname == "Lib":
                 sp = os.path.join(lib, "site-packages")
-                if os.path.isdir(sp):
+                if _kind(root_s, sp) == "dir":
                     out.append(sp)
                 continue
-            for e in _scandir(lib, b):
+            for e in _scandir(root_s, lib, b):
                 if _is_dir(e) and e.name.startswith("python"):
                     sp = os.path.join(e.path, "site-packages")
-                    if os.path.isdir(sp) and not os.path.islink(sp):
+                    if _kind(root_s, sp, follow=False) == "dir":
                         out.append(sp)
     return out
 
 
 # ----------------------------------------------------------------------------------------------- npm
 
-def _node_packages(nm: str, b: _Budget) -> list[str]:
+def _node_packages(root_s: str, nm: str, b: _Budget) -> list[str]:
     """Package dirs in one node_modules (scoped, and pnpm's .pnpm/<id>/node_modules/<name>); no symlinks."""
     out = []
-    for e in _scandir(nm, b):
+    for e in _scandir(root_s, nm, b):
         if e.name.startswith(".") and e.name != ".pnpm":
             continue
         if not _is_dir(e):
             continue
         if e.name == ".pnpm":
-            for store in _scandir(e.path, b):
+            for store in _scandir(root_s, e.path, b):
                 inner = os.path.join(store.path, "node_modules")
-                if _is_dir(store) and os.path.isdir(inner):
-                    out.extend(_node_packages(inner, b))
+                if _is_dir(store) and _kind(root_s, inner) == "dir":
+                    out.extend(_node_packages(root_s, inner, b))
             continue
         if e.name.startswith("@"):
-            for s in _scandir(e.path, b):
+            for s in _scandir(root_s, e.path, b):
                 if _is_dir(s):
                     out.append(s.path)
             continue
@@ -156,7 +157,7 @@ def _node_evidence(pkg: str, root_s: str, b: _Budget) -> tuple[str, str, list[st
     if parent.startswith("@"):
         name = parent + "/" + name
     version = ""
-    text = _read_small(os.path.join(pkg, "package.json"))
+    text = _read_small(root_s, os.path.join(pkg, "package.json"), b)
     data = None
     if text:
         try:
@@ -182,16 +183,16 @@ def _node_evidence(pkg: str, root_s: str, b: _Budget) -> tuple[str, str, list[st
                 cmd = scripts.get(hook)
                 if isinstance(cmd, str) and re.search(r"node-gyp|prebuild-install|node-pre-gyp|cmake-js|napi", cmd):
                     reasons.append(f"{hook} script runs '{cmd[:60]}'")
-    if os.path.isfile(os.path.join(pkg, "binding.gyp")):
+    if _kind(root_s, os.path.join(pkg, "binding.gyp")) == "file":
         reasons.append(f"binding.gyp in {rel_pkg}")
-    if os.path.isdir(os.path.join(pkg, "prebuilds")):
+    if _kind(root_s, os.path.join(pkg, "prebuilds")) == "dir":
         reasons.append(f"prebuilds/ directory in {rel_pkg}")
     # compiled addons (*.node), not descending into nested node_modules (separate packages)
     stack = [(pkg, 0)]
     found_node = None
     while stack and found_node is None:
         d, depth = stack.pop()
-        for e in _scandir(d, b):
+        for e in _scandir(root_s, d, b):
             if e.name == "node_modules":
                 continue
             if _is_dir(e):
@@ -213,22 +214,23 @@ def _npm_native(root_s: str, nm: str, b: _Budget, out: list[LockEvidence]) -> No
         if cur in seen:
             continue
         seen.add(cur)
-        for pkg in _node_packages(cur, b):
+        for pkg in _node_packages(root_s, cur, b):
             name, version, reasons = _node_evidence(pkg, root_s, b)
             if reasons:
                 out.append(LockEvidence("npm", name, version, _rel(root_s, pkg), 1, True, "; ".join(reasons), [], None))
             nested = os.path.join(pkg, "node_modules")
-            if os.path.isdir(nested) and not os.path.islink(nested):
+            if _kind(root_s, nested, follow=False) == "dir":
                 todo.append(nested)
 
 
 # -------------------------------------------------------------------------------------------- python
 
-def _dist_name_version(dist_info: str) -> tuple[str, str]:
+def _dist_name_version(root_s: str, dist_info: str, b: _Budget) -> tuple[str, str]:
     base = os.path.basename(dist_info)
     stem = base.rsplit(".", 1)[0]
     name, _, version = stem.partition("-")
-    meta = _read_small(os.path.join(dist_info, "METADATA")) or _read_small(os.path.join(dist_info, "PKG-INFO"))
+    meta = (_read_small(root_s, os.path.join(dist_info, "METADATA"), b)
+            or _read_small(root_s, os.path.join(dist_info, "PKG-INFO"), b))
     if meta:
         m = re.search(r"^Name:\s*(\S+)", meta, re.M)
         if m:
@@ -240,13 +242,13 @@ def _dist_name_version(dist_info: str) -> tuple[str, str]:
 
 
 def _py_native(root_s: str, sp: str, b: _Budget, out: list[LockEvidence]) -> None:
-    entries = _scandir(sp, b)
+    entries = _scandir(root_s, sp, b)
     claimed: set[str] = set()
     for e in entries:
         if not _is_dir(e) or not e.name.endswith((".dist-info", ".egg-info")):
             continue
-        name, version = _dist_name_version(e.path)
-        record = _read_small(os.path.join(e.path, "RECORD"))
+        name, version = _dist_name_version(root_s, e.path, b)
+        record = _read_small(root_s, os.path.join(e.path, "RECORD"), b)
         evidence = None
         line = 1
         where = _rel(root_s, e.path)
@@ -265,14 +267,14 @@ def _py_native(root_s: str, sp: str, b: _Budget, out: list[LockEvidence]) -> Non
                 if row:
                     claimed.add(row[0].split("/", 1)[0])
         else:
-            top = _read_small(os.path.join(e.path, "top_level.txt")) or ""
+            top = _read_small(root_s, os.path.join(e.path, "top_level.txt"), b) or ""
             for mod in sorted({t.strip() for t in top.splitlines() if t.strip()}):
                 claimed.add(mod)
                 mdir = os.path.join(sp, mod)
-                stack = [mdir] if os.path.isdir(mdir) and not os.path.islink(mdir) else []
+                stack = [mdir] if _kind(root_s, mdir, follow=False) == "dir" else []
                 while stack and evidence is None:
                     d = stack.pop()
-                    for f in _scandir(d, b):
+                    for f in _scandir(root_s, d, b):
                         if _is_dir(f):
                             stack.append(f.path)
                         elif _EXT_RE.search(f.name):
@@ -284,7 +286,7 @@ def _py_native(root_s: str, sp: str, b: _Budget, out: list[LockEvidence]) -> Non
                 if evidence:
                     break
         if evidence is None:
-            wheel = _read_small(os.path.join(e.path, "WHEEL")) or ""
+            wheel = _read_small(root_s, os.path.join(e.path, "WHEEL"), b) or ""
             if re.search(r"^Root-Is-Purelib:\s*false", wheel, re.M | re.I):
                 tags = re.findall(r"^Tag:\s*(\S+)", wheel, re.M)
                 evidence = "platlib wheel (Root-Is-Purelib: false" + (f", tag {tags[0]}" if tags else "") + ")"
@@ -295,29 +297,31 @@ def _py_native(root_s: str, sp: str, b: _Budget, out: list[LockEvidence]) -> Non
 # ------------------------------------------------------------------------------------------- public
 
 def installed_native_evidence(root: Path, rel_dirs: Iterable[str] | None = None, *,
-                              max_entries: int = MAX_ENTRIES) -> list[LockEvidence]:
+                              max_entries: int = MAX_ENTRIES, errors: list[ScanError] | None = None
+                              ) -> list[LockEvidence]:
     """Native-code evidence from installed packages in node_modules/ dirs and virtualenvs under root.
 
     rel_dirs: repository-relative node_modules, virtualenv or site-packages directories; None finds them
     (up to 4 levels deep). Returns one LockEvidence (native=True) per package with compiled code, sorted.
     """
-    root_s = os.path.realpath(root)
+    root_s = inputs.resolve(root)
     b = _Budget(max_entries)
     dirs = list(rel_dirs) if rel_dirs is not None else find_installed_dirs(root, budget=max_entries)
     out: list[LockEvidence] = []
     for rel in sorted(set(dirs)):
         if rel.startswith("/") or ".." in rel.replace("\\", "/").split("/"):
             continue
-        d = os.path.join(root_s, rel)
-        real = os.path.realpath(d)
-        if not (real == root_s or real.startswith(root_s + os.sep)) or not os.path.isdir(real):
+        if inputs.kind(root_s, rel) != "dir":   # also: a symlink out of the root
             continue
-        if os.path.basename(real) == "node_modules":
-            _npm_native(root_s, real, b, out)
+        d = os.path.join(root_s, rel)
+        if os.path.basename(rel) == "node_modules":
+            _npm_native(root_s, d, b, out)
         else:
-            for sp in _site_packages(root_s, real, b):
+            for sp in _site_packages(root_s, d, b):
                 _py_native(root_s, sp, b, out)
     out.sort(key=lambda e: (e.lockfile, e.name, e.version))
+    if errors is not None:
+        errors.extend(b.errors)
     return out
 
 
@@ -326,47 +330,39 @@ def installed_size(root: Path, rel_dir: str = "node_modules", *, max_entries: in
 
     pnpm's top-level symlinks are measured at their target when it is inside the repository.
     """
-    root_s = os.path.realpath(root)
-    nm = os.path.realpath(os.path.join(root_s, rel_dir))
-    if not (nm.startswith(root_s + os.sep)) or not os.path.isdir(nm):
+    root_s = inputs.resolve(root)
+    if not rel_dir or inputs.kind(root_s, rel_dir) != "dir":   # also: a symlink out of the root
         return {}
+    nm = os.path.join(root_s, rel_dir)
     b = _Budget(max_entries)
     sizes: dict[str, int] = {}
 
-    def measure(path: str) -> int | None:
-        real = os.path.realpath(path)
-        if not (real.startswith(root_s + os.sep)):
+    def measure(top: inputs.Entry) -> int | None:
+        if top.kind == "outside":
             return None
         total = 0
-        stack = [real]
+        stack = [top.path]
         while stack and b.left > 0:
             d = stack.pop()
-            for e in _scandir(d, b):
-                try:
-                    if e.is_symlink():
-                        continue
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(e.path)
-                    else:
-                        total += e.stat(follow_symlinks=False).st_size
-                except OSError:
+            for e in _scandir(root_s, d, b, sizes=True):
+                if e.is_link or e.kind == "error":
                     continue
+                if e.kind == "dir":
+                    stack.append(e.path)
+                else:
+                    total += e.size
         return total
 
-    for e in _scandir(nm, b):
+    for e in _scandir(root_s, nm, b):
         if e.name.startswith("."):
             continue
         if e.name.startswith("@") and _is_dir(e):
-            for s in _scandir(e.path, b):
-                n = measure(s.path)
+            for s in _scandir(root_s, e.path, b):
+                n = measure(s)
                 if n is not None:
                     sizes[f"{e.name}/{s.name}"] = n
-        else:
-            try:
-                if e.is_dir():  # follows a pnpm symlink; measure() checks it stays inside root
-                    n = measure(e.path)
-                    if n is not None:
-                        sizes[e.name] = n
-            except OSError:
-                continue
+        elif e.kind == "dir":   # also a pnpm symlink, when it stays inside the root
+            n = measure(e)
+            if n is not None:
+                sizes[e.name] = n
     return dict(sorted(sizes.items()))

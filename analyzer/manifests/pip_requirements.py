@@ -11,16 +11,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import inputs
 from ._common import (Dependency, Parsed, ReadError, ScanError, dirname, is_dev_name, join_rel, normalize_pypi,
                       parse_pep508, read_text, split_requirement)
 from ._model import LockEvidence, Note
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+_COMMENT = re.compile(r"(^|(?<!\s)\s+)#.*$")   # (?<!\s): tried at the start of a run of spaces only (linear)
 _INCLUDE = re.compile(r"^(?:(-r|-c)\s*|--(requirement|constraint)(?:\s*=\s*|\s+))(\S.*)$")
 _EDITABLE = re.compile(r"^(?:-e\s*|--editable(?:\s*=\s*|\s+))(\S.*)$")
-_LINE_OPTS = re.compile(r"\s+--(?:hash|global-option|install-option|config-settings|config-setting)(?:=|\s+)\S+")
+_LINE_OPTS = re.compile(r"(?<!\s)\s+--(?:hash|global-option|install-option|config-settings|config-setting)(?:=|\s+)\S+")
 _URLISH = re.compile(r"^(?:(?:git|hg|svn|bzr)\+|[A-Za-z][A-Za-z0-9+.-]*://)")
-_NAME_AT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")
+_NAME_AT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\]\s*)?@")
 _VIA_START = re.compile(r"^\s*#\s+via\b\s*(.*)$")
 _VIA_ITEM = re.compile(r"^\s*#\s{2,}(\S.*)$")
 _SDIST = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<ver>\d[^-]*?)(?:\.tar\.gz|\.zip|\.tar\.bz2|\.tgz)$")
@@ -223,7 +224,7 @@ class RequirementsReader:
                 if inc is None:
                     f.notes.append(Note(rel, line_no, f"included file {target} is outside the repository; not read"))
                     continue
-                if not (self.root / inc).is_file() and inc not in self.known:
+                if not inputs.is_file(self.root, inc) and inc not in self.known:
                     f.errors.append(ScanError(rel, f"included file '{target}' at line {line_no} not found"))
                     continue
                 f.includes.append((inc, is_c))

@@ -12,7 +12,7 @@ from .entry_points import module_to_path
 from .pip_requirements import parse_requirement_lines
 
 _SECTION = re.compile(r"^\[([^\]]+)\]\s*(?:[#;].*)?$")
-_OPTION = re.compile(r"^([^=:\s\[][^=:]*?)\s*[=:]\s*(.*)$")
+_OPTION = re.compile(r"^([^=:\s\[][^=:]*)[=:]\s*(.*)$")   # key stripped by the caller; lazy+\s* was quadratic
 
 
 def parse_ini(text: str) -> tuple[dict[str, dict[str, list[tuple[int, str]]]], dict[str, dict[str, int]],

@@ -128,6 +128,7 @@ class FileFacts:
     imports: list[Import] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     error: str | None = None    # set when the file could not be read or parsed at all
+    warning: str | None = None  # read with a problem that did not stop the scan (bytes replaced)
     parse_errors: int = 0       # syntax error nodes tree-sitter recovered from
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)   # function -> (first, last) line of its calls
     # names of calls the extraction did not keep that cross-module linking may still rename (see

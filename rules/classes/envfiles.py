@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ...analyzer import inputs
 from ..model import Hit
 
 # File names (lower-cased basename) that hold environment values, and the templates that do not.
@@ -23,7 +24,7 @@ TEMPLATE_WORDS = ("example", "sample", "template", "dist", "defaults", "schema",
 # Nothing here looks at calls: EnvFileSecrets reads repository files.
 CALLS: tuple[str, ...] = ()
 
-_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*[=:]\s*(.*?)\s*$")
+_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*[=:]\s*(.*)$")   # on stripped lines: linear
 _SECRET_NAME = re.compile(
     r"(?i)(^|[_.\-])(api[_\-]?key|key|secret|secrets|token|password|passwd|pwd|pass|credentials?|"
     r"private[_\-]?key|access[_\-]?key|auth|dsn|salt|cookie[_\-]?secret|session[_\-]?secret)($|[_.\-])"
@@ -49,7 +50,7 @@ def _unquote(v: str) -> str:
     if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"`":
         return v[1:-1]
     # an unquoted value ends at an inline comment
-    return re.split(r"\s+#", v, maxsplit=1)[0].strip()
+    return re.split(r"\s#", v, maxsplit=1)[0].strip()   # not \s+#: quadratic on a long run of spaces
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ class EnvFileSecrets:
         if not is_env_file(rel):
             return None
         try:
-            text = (Path(root) / rel).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = inputs.read_text(root, rel, limit=inputs.CONFIG_LIMIT, errors="replace")
+        except inputs.InputError:
             return None
         found = first_secret(text)
         if found is None:

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from ..model import Hit, RuleContext
+from ...analyzer import inputs
 from ...analyzer.parsing.facts import Arg, Call, FileFacts
 
 # qualified call -> (what it opens, what replaces it on Workers)
@@ -272,11 +273,9 @@ class ProcessDeclarations:
     """A process the deployment declares beside the web server (a worker, beat, scheduler or bot)."""
 
     def check_file(self, rule: Any, rel: str, root: Any) -> list[Hit]:
-        from pathlib import Path
         try:
-            with open(Path(root) / rel, encoding="utf-8", errors="replace") as fh:
-                text = fh.read(256 * 1024)
-        except OSError:
+            text = inputs.read_text(root, rel, limit=256 * 1024, errors="replace")
+        except inputs.InputError:
             return []
         hits = []
         for line, cmd, what, instead in process_lines(rel.rsplit("/", 1)[-1], text):

@@ -22,6 +22,7 @@ from typing import Any, Iterable
 from ..kb import load_kb
 
 from ..model import Hit, RuleContext
+from ...analyzer import inputs
 from ...analyzer.parsing.facts import FileFacts, Import
 
 # statuses returned by module_status()
@@ -219,8 +220,8 @@ class _SourceLines:
         key = str(p)
         if key != self.key:
             try:
-                self.lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
+                self.lines = inputs.read_text(ctx.discovery.root, facts.path, errors="replace").splitlines()
+            except inputs.InputError:
                 self.lines = []
             self.key = key
         return self.lines

@@ -1,7 +1,7 @@
-"""Incremental cache of per-file facts.
+"""Incremental cache of per-file facts (the parse stage's; extract.py).
 
 Key: SHA-256 of (facts format version, a hash of the parser source files and grammar versions, the file's
-path and role, its bytes). Rules are applied after facts, so rule changes need no invalidation. Values are
+path and role, the kept call patterns, its bytes' digest). Rules are applied after facts, so rule changes need no invalidation. Values are
 JSON (never pickle: a foreign or tampered cache must not be able to run code), decoded through typed
 constructors; anything that does not decode is treated as a miss and overwritten. The store is one SQLite
 file in the user's cache directory (`$CFCOMPAT_CACHE_DIR`, else `$XDG_CACHE_HOME/cfcompat`, else
@@ -17,19 +17,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import quick
-from .parsing.facts import Arg, Assign, Call, ClassDef, FileFacts, Import, Invoke, StateVar, Suppression
+from .. import inputs
+from ..parsing.facts import Arg, Assign, Call, ClassDef, FileFacts, Import, Invoke, StateVar, Suppression
 
-FORMAT = 13
+FORMAT = 14
 
 
 @lru_cache(maxsize=1)
 def parser_fingerprint() -> str:
     """Changes whenever fact extraction could change: parser sources and grammar versions."""
     h = hashlib.sha256(str(FORMAT).encode())
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent
     for name in ("parsing/facts.py", "parsing/javascript.py", "parsing/python.py", "parsing/scopes.py",
-                 "parsing/relevance.py", "discovery.py", "cache.py"):
+                 "parsing/relevance.py", "discovery.py", "extract.py", "inputs.py", "caching/facts.py"):
         try:
             h.update((here / name).read_bytes())
         except OSError:
@@ -43,17 +43,16 @@ def parser_fingerprint() -> str:
 
 
 def cache_dir() -> Path:
-    return Path(quick.cache_dir())
-
-
-content_digest = quick.content_digest
+    return Path(inputs.cache_dir())
 
 
 def file_key(path: str, role: str, digest: bytes, mode: str = "all") -> str:
-    """`digest`: `content_digest` of the file; `mode`: which calls the extraction kept
-    (parsing.relevance.fingerprint of the patterns)."""
+    """`digest`: `inputs.digest` of the file; `mode`: which calls the extraction kept
+    (parsing.relevance.fingerprint of the patterns). A path that is not valid UTF-8 (its undecodable bytes
+    kept as surrogates) is encoded back to those bytes."""
     h = hashlib.sha256(parser_fingerprint().encode())
-    h.update(b"\0" + path.encode("utf-8") + b"\0" + role.encode() + b"\0" + mode.encode() + b"\0")
+    h.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0" + role.encode() + b"\0" + mode.encode()
+             + b"\0")
     h.update(digest)
     return h.hexdigest()
 
@@ -90,6 +89,7 @@ def _arg_in(d: Any, depth: int = 0) -> Arg | None:
 def encode(f: FileFacts) -> str:
     return json.dumps({
         "path": f.path, "language": f.language, "role": f.role, "lines": f.lines, "error": f.error,
+        "warning": f.warning,
         "parse_errors": f.parse_errors,
         "imports": [[i.module, i.kind, i.line, i.column, i.snippet, i.names, i.top_level, i.type_only, i.guard]
                     for i in f.imports],
@@ -113,7 +113,8 @@ def encode(f: FileFacts) -> str:
 def decode(text: str) -> FileFacts:
     d = json.loads(text)
     f = FileFacts(path=str(d["path"]), language=str(d["language"]), role=str(d["role"]), lines=int(d["lines"]),
-                  error=d["error"] if isinstance(d["error"], str) else None, parse_errors=int(d["parse_errors"]))
+                  error=d["error"] if isinstance(d["error"], str) else None, parse_errors=int(d["parse_errors"]),
+                  warning=d["warning"] if isinstance(d["warning"], str) else None)
     for m, k, ln, col, snip, names, top, to, guard in d["imports"]:
         f.imports.append(Import(str(m), str(k), int(ln), int(col), str(snip), [str(x) for x in names], bool(top),
                                 bool(to), str(guard)))
