@@ -2,8 +2,9 @@
 the search work with real clicks and typing, the same rule is grouped across files, the page fits a 420 px phone
 and a 1400 px screen, and the URL fragment selects a filtered view.
 
-Chromium is required: without it this test fails, unless CFCOMPAT_BROWSER_OPTIONAL is set (then it is skipped
-with that reason). `.ci/run` installs it. CFCOMPAT_SCREENSHOT_DIR=DIR saves screenshots of the report filtered to
+Chromium is required when this test is selected (`-m browser`): without it the test fails, unless
+CFCOMPAT_BROWSER_OPTIONAL is set (then it is skipped with that reason). In the default run it is deselected when
+no Chromium is found (tests/conftest.py). `.ci/run` installs Chromium and selects it. CFCOMPAT_SCREENSHOT_DIR=DIR saves screenshots of the report filtered to
 blockers at both widths there."""
 from __future__ import annotations
 
