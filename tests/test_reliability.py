@@ -327,3 +327,18 @@ def test_item5_max_seconds_bounds_every_stage(tmp_path, monkeypatch, stage):
     assert time.monotonic() - start < 10
     assert doc["summary"]["partial"] is True
     assert any(e["message"].startswith("not finished: the scan reached its time limit (1.5 s") for e in doc["errors"])
+
+
+def test_a_file_of_many_block_comments_parses_in_linear_time():
+    """The 'use client' directive check once backtracked exponentially over leading block comments (webpack's
+    sources: minutes per file); a file of 400 comments and no directive is now read at once."""
+    import time
+    from cfcompat.analyzer.discovery import SourceFile
+    from cfcompat.analyzer.extract import parse_bytes
+    src = b"".join(b"/* part %d: a * b */\n/** doc */\n" % i for i in range(400)) + b"module.exports = 1;\n"
+    t = time.monotonic()
+    f = parse_bytes(SourceFile("lib/x.js", "javascript", "runtime", len(src)), src, None, None)
+    assert time.monotonic() - t < 2 and not f.error and "use client" not in f.directives
+    g = parse_bytes(SourceFile("app/y.js", "javascript", "runtime", 40),
+                    b"/* a */\n/** b * c **/\n'use client'\nexport default 1\n", None, None)
+    assert "use client" in g.directives

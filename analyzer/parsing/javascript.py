@@ -51,7 +51,9 @@ STATE_CTORS = {"Map": "map", "Set": "set", "WeakMap": "map", "lru-cache": "cache
                "node-cache": "cache", "quick-lru": "cache", "lru-cache.default": "cache", "mnemonist.LRUCache": "cache"}
 
 # A module-level directive ('use client' / 'use server'), after comments and a hashbang.
-_DIRECTIVE = re.compile(rb"""^(?:\s|#![^\n]*\n|//[^\n]*\n|/\*.*?\*/)*['"](use client|use server)['"]""", re.S)
+# (each alternative begins differently and a block comment's body cannot run past its `*/`: linear, whatever the
+# leading comments; a lazy `.*?` there backtracked exponentially over a file of many block comments)
+_DIRECTIVE = re.compile(rb"""^(?:\s|#![^\n]*\n|//[^\n]*\n|/\*(?:[^*]|\*+[^*/])*\*+/)*['"](use client|use server)['"]""")
 
 # Methods whose result is a promise of I/O (mail, messages, queries, writes): dropped, the work outlives the response.
 _FLOAT_METHODS = frozenset(m.encode() for m in (
