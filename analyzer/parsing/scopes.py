@@ -22,6 +22,12 @@ from .facts import Arg, FileFacts, Invoke, StateVar, parse_suppression, prune
 _UNSET = object()
 
 
+# Symbol paths name at most this many nested functions and classes (`a.b.<anonymous>...`): code nested deeper
+# is attributed to the innermost named level. Without the bound, 10,000 nested arrow functions held 600 MB of
+# names and 30,000 nested lambdas 4 GB (each frame's name repeats every frame above it).
+MAX_SYMBOL_DEPTH = 32
+
+
 class Frame:
     """An enclosing function or class: its byte range, whether code in it runs at module load (`top`), the
     dotted symbol path of code inside it, and (functions) its parameter list's text, read once when needed."""
@@ -133,7 +139,12 @@ class ExtractorBase:
 
     def push_frame(self, node: ts.Node, is_fn: bool, name: str) -> None:
         outer = self.frames[-1] if self.frames else None
-        symbol = f"{outer.symbol}.{name}" if outer is not None and outer.symbol else name
+        if outer is None or not outer.symbol:
+            symbol = name
+        elif len(self.frames) >= MAX_SYMBOL_DEPTH:
+            symbol = outer.symbol      # deeper frames share the outer path: names stay bounded, not quadratic
+        else:
+            symbol = f"{outer.symbol}.{name}"
         fr = Frame(node, is_fn, (outer.top if outer is not None else True) and not is_fn, symbol)
         self.frames.append(fr)
         if is_fn:
