@@ -265,9 +265,10 @@ def analyse_dependencies(disc: Discovery, settings: Settings, files: list[FileFa
             if not parents:
                 continue
             # the server's packages only: not through a build tool or a dev dependency, and not under a parent
-            # that is itself reported as native (sharp's @img/* binaries are sharp's problem)
+            # that is itself reported as native (sharp's @img/* binaries are sharp's problem) or whose knowledge-base
+            # entry already judged its native pieces (next: the SWC compiler at build time, sharp optional)
             parent_deps = [d for d in deps if d.name in parents and d.ecosystem == ev.ecosystem
-                           and not (d.verdict == "incompatible" and d.category == "native-module")
+                           and d.category != "native-module"
                            and d.name not in build_tools()
                            and not d.dev]
             if not parent_deps:

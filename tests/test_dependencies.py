@@ -140,3 +140,39 @@ def test_python_requirements_and_extras_that_pull_natives(tmp_path: Path):
     assert set(lines) == {2, 3, 4, 5, 7} and lines[5]["category"] == "native-module"
     _, cont = deps_of(tmp_path, target="containers")
     assert not [x for x in cont if x.get("kind") == "transitive"]
+
+
+def _next_app(root: Path, extra: dict[str, str] | None = None) -> Path:
+    """A Next.js app whose lockfile holds what npm installs with next 15: the SWC compiler's per-platform
+    binaries and sharp (an optional dependency, image optimisation) with its @img/* binaries."""
+    deps = {"next": "15.3.4", "react": "19.0.0", **(extra or {})}
+    (root / "app" / "api" / "hello").mkdir(parents=True)
+    (root / "app" / "api" / "hello" / "route.js").write_text("export async function GET() { return Response.json({ok: 1}) }\n")
+    (root / "package.json").write_text(json.dumps({"name": "shop", "dependencies": deps}, indent=2))
+    pkgs = {"": {"name": "shop", "dependencies": deps},
+            "node_modules/next": {"version": "15.3.4", "dependencies": {"react": "19.0.0"},
+                                  "optionalDependencies": {"@next/swc-linux-x64-gnu": "15.3.4", "sharp": "^0.34.1"}},
+            "node_modules/@next/swc-linux-x64-gnu": {"version": "15.3.4", "optional": True, "os": ["linux"],
+                                                     "cpu": ["x64"]},
+            "node_modules/sharp": {"version": "0.34.2", "optional": True, "hasInstallScript": True,
+                                   "optionalDependencies": {"@img/sharp-linux-x64": "0.34.2"}},
+            "node_modules/@img/sharp-linux-x64": {"version": "0.34.2", "optional": True, "os": ["linux"],
+                                                  "cpu": ["x64"]},
+            "node_modules/react": {"version": "19.0.0"}}
+    for name, ver in (extra or {}).items():
+        pkgs[f"node_modules/{name}"] = {"version": ver}
+    (root / "package-lock.json").write_text(json.dumps({"name": "shop", "lockfileVersion": 3, "packages": pkgs}))
+    return root
+
+
+def test_nextjs_own_native_pieces_are_not_blockers(tmp_path):
+    """Next's SWC binaries run at build time and sharp is optional (image optimisation): the app runs on Workers
+    through OpenNext, so neither `next` nor sharp-via-next is a native blocker; a direct sharp still is."""
+    doc, deps = deps_of(_next_app(tmp_path / "a"))
+    d = by_name(deps)
+    assert d["next"]["verdict"] == "ok", d["next"]
+    assert not any(k.startswith("sharp<") for k in d)
+    assert not [f for f in doc["findings"] if f["severity"] == "blocker"]
+    assert "SWC" in d["next"]["reason"] and "OpenNext" in d["next"]["replacement"]
+    doc2, deps2 = deps_of(_next_app(tmp_path / "b", {"sharp": "0.34.2"}))
+    assert by_name(deps2)["sharp"]["verdict"] == "incompatible"
