@@ -46,8 +46,8 @@ def cli() -> None:
 @scan_options
 @click.option("--include-large", is_flag=True, help="Also scan source files over 1 MiB.")
 @click.option("--no-cache", is_flag=True,
-              help="Ignore and do not write the incremental caches (per-file facts, whole-scan results, replay "
-                   "records).")
+              help="Ignore and do not write the caches (per-file facts; scan records, which answer an unchanged "
+                   "repository without scanning).")
 @click.option("--max-seconds", type=click.FloatRange(min=0.1), default=None,
               help="Stop after this many seconds with partial results (files not reached are listed as not scanned).")
 @click.option("--no-inline-ignores", is_flag=True,
