@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -186,6 +187,26 @@ def tame_pattern(line: str) -> str:
     return "".join(out)
 
 
+# In pathspec's regular expression of a pattern, a star within a name is `[^/]*`. A star followed by a
+# fixed-length piece (escaped or plain characters, `?` as `[^/]`, bracket classes) and then another star:
+_STAR_PIECE = re.compile(r"\[\^/\]\*((?:\\.|\[(?:\\.|[^\]\\])+\]|[^\\\[\](){}|*+?.^$/])+)(?=\[\^/\]\*)")
+
+
+def linear_regex(regex: str) -> str:
+    """The same matches without the backtracking of consecutive stars within a name (`*a*a*a*a*a*z` against a
+    long name of `a`s: minutes): each `*PIECE` that another star follows takes the piece's first occurrence,
+    atomically (a lookahead captures it and a backreference consumes it: Python before 3.11 has no atomic
+    groups). First occurrence is exact for fixed-length pieces: a later one leaves a suffix of the earlier one's
+    remainder for the star that follows."""
+    n = 0
+
+    def atomic(m: re.Match) -> str:
+        nonlocal n
+        n += 1
+        return f"(?=(?P<cfx{n}>[^/]*?{m.group(1)}))(?P=cfx{n})"
+    return _STAR_PIECE.sub(atomic, regex)
+
+
 def _load_spec(root: str, rel: str, errors: list[ScanError]) -> pathspec.PathSpec | None:
     try:
         text = inputs.read_text(root, rel, limit=inputs.CONFIG_LIMIT, errors="replace")
@@ -194,7 +215,12 @@ def _load_spec(root: str, rel: str, errors: list[ScanError]) -> pathspec.PathSpe
         return None
     import pathspec   # here: ~14 ms to import, and a repository without ignore files never needs it
     try:
-        return pathspec.GitIgnoreSpec.from_lines([tame_pattern(line) for line in text.splitlines()])
+        spec = pathspec.GitIgnoreSpec.from_lines([tame_pattern(line) for line in text.splitlines()])
+        for pat in spec.patterns:     # the backend matches through each pattern's `regex`
+            rx = getattr(pat, "regex", None)
+            if rx is not None and rx.pattern.count("[^/]*") > 1:
+                pat.regex = re.compile(linear_regex(rx.pattern))
+        return spec
     except Exception as exc:  # a malformed pattern must not stop the scan
         errors.append(ScanError(rel, f"invalid ignore pattern: {exc}"))
         return None
