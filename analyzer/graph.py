@@ -195,6 +195,23 @@ class Resolver:
                 return f"{cand}/index{e}"
         return None
 
+    def js_module_of(self, path: str, q: str, known: Any) -> tuple[str, str] | None:
+        """The project module a dotted JavaScript name starts with, and the rest of the name: the longest prefix
+        of `q` that resolves from `path` to another file in `known` (`./db.connect` -> ('src/db.js',
+        'connect')); None when no prefix does, or `q` is a package name without tsconfig paths or workspaces."""
+        if not q.startswith((".", "/", "@")) and not self.tsconfigs and not self.workspaces:
+            return None
+        cuts = [i for i, ch in enumerate(q) if ch == "."] + [len(q)]
+        for i in sorted(cuts, reverse=True):
+            spec = q[:i]
+            if not spec or spec in (".", ".."):
+                continue
+            target = self.resolve_js(path, spec)
+            if target is None or target == path or target not in known:
+                continue
+            return target, (q[i + 1:] if i < len(q) else "")
+        return None
+
     def resolve_js(self, importer: str, spec: str) -> str | None:
         """Memoised per (importer folder, specifier): big repositories ask the same questions many times."""
         key = (posixpath.dirname(importer), spec, importer if not spec.startswith(".") else "")
@@ -591,28 +608,20 @@ def link_modules(files: list[FileFacts], root: Path, projects: list[Any], other_
                 new = exp + ("()" if name.endswith("()") else "") + (f".{rest}" if rest else "")
                 return rewrite(target, new, depth + 1)
             return q
-        if not q.startswith((".", "/", "@")) and not res.tsconfigs and not res.workspaces:
+        hit = res.js_module_of(path, q, by_path)
+        if hit is None:
             return q
-        cuts = [i for i, ch in enumerate(q) if ch == "."] + [len(q)]
-        for i in sorted(cuts, reverse=True):
-            spec = q[:i]
-            if not spec or spec in (".", ".."):
-                continue
-            target = res.resolve_js(path, spec)
-            if target is None or target == path or target not in by_path:
-                continue
-            exports = by_path[target].exports
-            rest = q[i + 1:] if i < len(q) else ""
-            first = rest.split(".")[0] if rest else ""
-            bare = first.split("(")[0]
-            if bare and bare in exports:
-                new = exports[bare] + rest[len(bare):]
-            elif "default" in exports:
-                new = exports["default"] + (("." + rest) if rest and not rest.startswith("(") else rest)
-            else:
-                return q
-            return rewrite(target, new, depth + 1)
-        return q
+        target, rest = hit
+        exports = by_path[target].exports
+        first = rest.split(".")[0] if rest else ""
+        bare = first.split("(")[0]
+        if bare and bare in exports:
+            new = exports[bare] + rest[len(bare):]
+        elif "default" in exports:
+            new = exports["default"] + (("." + rest) if rest and not rest.startswith("(") else rest)
+        else:
+            return q
+        return rewrite(target, new, depth + 1)
 
     for f in files:
         if only is not None and f.path not in only:

@@ -60,26 +60,18 @@ def _resolve(res: Resolver, by_path: dict[str, FileFacts], defined: dict[str, se
             exp = by_path[target].exports.get(name, name)
             return _resolve(res, by_path, defined, target, exp, depth + 1) if i == len(parts) - 1 else None
         return None
-    if not q.startswith((".", "/", "@")) and not res.tsconfigs and not res.workspaces:
+    hit = res.js_module_of(path, q, by_path)
+    if hit is None:
         return None
-    cuts = [i for i, ch in enumerate(q) if ch == "."] + [len(q)]
-    for i in sorted(cuts, reverse=True):
-        spec = q[:i]
-        if not spec or spec in (".", ".."):
-            continue
-        target = res.resolve_js(path, spec)
-        if target is None or target == path or target not in by_path:
-            continue
-        rest = q[i + 1:] if i < len(q) else ""
-        if "." in rest or "(" in rest:
-            return None                  # a method of something the module exports: not followed
-        exports = by_path[target].exports
-        name = rest or "default"
-        exp = exports.get(name) or (rest if rest in defined.get(target, ()) else None)
-        if exp is None:
-            return None
-        return _resolve(res, by_path, defined, target, exp, depth + 1)
-    return None
+    target, rest = hit
+    if "." in rest or "(" in rest:
+        return None                  # a method of something the module exports: not followed
+    exports = by_path[target].exports
+    name = rest or "default"
+    exp = exports.get(name) or (rest if rest in defined.get(target, ()) else None)
+    if exp is None:
+        return None
+    return _resolve(res, by_path, defined, target, exp, depth + 1)
 
 
 def _memo(res: Resolver, by_path: dict[str, FileFacts], defined: dict[str, set[str]]):
