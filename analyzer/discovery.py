@@ -138,66 +138,19 @@ class _IgnoreRules:
 MAX_LARGE_SOURCE_BYTES = 32 * 1024 * 1024    # a source read even with --include-large (tree-sitter needs ~60x)
 
 
-def tame_pattern(line: str) -> str:
-    """The same gitignore pattern without runs of wildcards that make its regular expression backtrack
-    without end: within a name, a run of `*` and `?` with k `?` and at least one `*` matches "at least k
-    characters", so it becomes `?`*k + `*` (`*?*?*?*?*?*z` against a 255-character name took minutes). A
-    run of stars alone, escaped characters and bracket expressions are left as they are."""
-    if "*" not in line or "?" not in line and "***" not in line or line.startswith("#"):
-        return line
-    out: list[str] = []
-    i, n = 0, len(line)
-    in_bracket = False
-    while i < n:
-        c = line[i]
-        if c == "\\" and i + 1 < n:
-            out.append(line[i:i + 2])
-            i += 2
-            continue
-        if in_bracket:
-            in_bracket = c != "]"
-            out.append(c)
-            i += 1
-            continue
-        if c == "[":
-            in_bracket = True
-            out.append(c)
-            # a `]` right after `[` or `[!` belongs to the set
-            if line[i + 1:i + 2] in ("!", "^"):
-                out.append(line[i + 1])
-                i += 1
-            if line[i + 1:i + 2] == "]":
-                out.append("]")
-                i += 1
-            i += 1
-            continue
-        if c in "*?":
-            j = i
-            while j < n and line[j] in "*?":
-                j += 1
-            run = line[i:j]
-            whole = (i == 0 or line[i - 1] == "/") and (j == n or line[j] == "/")
-            if "*" in run and ("?" in run or len(run) > 2) and not (run == "**" and whole):
-                run = "?" * run.count("?") + "*"
-            out.append(run)
-            i = j
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
 # In pathspec's regular expression of a pattern, a star within a name is `[^/]*`. A star followed by a
 # fixed-length piece (escaped or plain characters, `?` as `[^/]`, bracket classes) and then another star:
+_STAR_RUN = re.compile(r"(?:\[\^/\]\*){2,}")
 _STAR_PIECE = re.compile(r"\[\^/\]\*((?:\\.|\[(?:\\.|[^\]\\])+\]|[^\\\[\](){}|*+?.^$/])+)(?=\[\^/\]\*)")
 
 
 def linear_regex(regex: str) -> str:
-    """The same matches without the backtracking of consecutive stars within a name (`*a*a*a*a*a*z` against a
-    long name of `a`s: minutes): each `*PIECE` that another star follows takes the piece's first occurrence,
-    atomically (a lookahead captures it and a backreference consumes it: Python before 3.11 has no atomic
-    groups). First occurrence is exact for fixed-length pieces: a later one leaves a suffix of the earlier one's
-    remainder for the star that follows."""
+    """The same matches without the backtracking of several stars within a name (`*a*a*a*a*a*z` or
+    `*?*?*?*?*?*z` against a long name: minutes): a run of stars is one star, and each `*PIECE` that another star
+    follows takes the piece's first occurrence, atomically (a lookahead captures it and a backreference consumes
+    it: Python before 3.11 has no atomic groups). First occurrence is exact for fixed-length pieces: a later one
+    leaves a suffix of the earlier one's remainder for the star that follows."""
+    regex = _STAR_RUN.sub("[^/]*", regex)
     n = 0
 
     def atomic(m: re.Match) -> str:
@@ -215,7 +168,7 @@ def _load_spec(root: str, rel: str, errors: list[ScanError]) -> pathspec.PathSpe
         return None
     import pathspec   # here: ~14 ms to import, and a repository without ignore files never needs it
     try:
-        spec = pathspec.GitIgnoreSpec.from_lines([tame_pattern(line) for line in text.splitlines()])
+        spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
         for pat in spec.patterns:     # the backend matches through each pattern's `regex`
             rx = getattr(pat, "regex", None)
             if rx is not None and rx.pattern.count("[^/]*") > 1:

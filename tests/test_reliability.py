@@ -231,7 +231,8 @@ def test_item5_a_pathological_ignore_pattern_is_tamed_or_cut(tmp_path):
 
 
 _GLOB = st.text(alphabet="ab*?/", min_size=1, max_size=10).map(lambda s: s.replace("**", "*")) | \
-    st.sampled_from(["*a*a*z", "a?b*[ab]*b*a", "*.min.*.js", "x*\\**y*z", "**/a*b*a", "/a*/b*a*b"])
+    st.sampled_from(["*a*a*z", "a?b*[ab]*b*a", "*.min.*.js", "x*\\**y*z", "**/a*b*a", "/a*/b*a*b",
+                                        "a***b", "*?*?*?z", "x*?**?*y", "a/***/b"])
 
 
 @given(pattern=_GLOB, name=st.text(alphabet="ab/.zxy*", min_size=1, max_size=14))
