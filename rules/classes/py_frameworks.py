@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 from ..model import Hit, RuleContext
+from .state import CACHE_NAME
 from ...analyzer.parsing.facts import Arg, Assign, Call, FileFacts
 
 MAIN_GUARD = "__main__"
@@ -78,7 +79,6 @@ _ENV_GETTERS = re.compile(r"^(os\.environ\.get|os\.getenv|os\.environ\.setdefaul
                           r"decouple\.config|.*\.env|env|config|.*getenv|.*\.get)$")
 
 # ------------------------------------------------------------------------------------------------ class state
-_CACHE_NAME = re.compile(r"(?i)(cache|memo|lru|ttl)")
 _VALUE_CLASS_BASES = re.compile(r"^(pydantic|pydantic_settings|sqlmodel|msgspec|marshmallow|attr|attrs|"
                                 r"django\.db\.models|django\.forms|rest_framework\.serializers|sqlalchemy|"
                                 r"typing|enum|mongoengine|beanie|odmantic|tortoise|peewee)\b")
@@ -93,6 +93,12 @@ _ROLE_HINTS = [
     (re.compile(r"(?i)(count|hits|rate_?limit|limiter|throttl|quota|attempt)"), "a counter or rate limit", "blocker"),
     (re.compile(r"(?i)(instance|registry|objects|pool)"), "an identity map of live objects", "warning"),
 ]
+
+
+def _role_of(attr: str) -> tuple[str, str]:
+    """What a process-wide container named `attr` is used as, and the severity that use gets."""
+    return next(((label, sev) for rx, label, sev in _ROLE_HINTS if rx.search(attr)), ("shared state", "warning"))
+
 
 # ------------------------------------------------------------------------------------------------ pickles
 _RATE_LIMITERS = ("slowapi.Limiter", "slowapi.extension.Limiter", "flask_limiter.Limiter",
@@ -590,7 +596,7 @@ class ClassLevelState:
             if not a.scope or a.value is None or not _is_container(a.value):
                 continue
             attr = a.target[len(a.scope) + 1:]
-            if _CACHE_NAME.search(attr):
+            if CACHE_NAME.search(attr):
                 continue
             if any(_VALUE_CLASS_BASES.match(b) for b in ancestors(a.scope)):
                 continue   # model/schema classes copy or describe their fields; the class attribute is not state
@@ -607,8 +613,7 @@ class ClassLevelState:
                     lines.append((w.line, w.symbol))
             if not lines:
                 continue
-            role, sev = next(((label, s) for rx, label, s in _ROLE_HINTS if rx.search(attr)),
-                             ("shared state", "warning"))
+            role, sev = _role_of(attr)
             shown = ", ".join(f"`{sym or '?'}` line {ln}" for ln, sym in sorted(set(lines))[:5])
             kind = {"object": "dict", "array": "list"}.get(a.value.kind, "container")
             msg = (f"Class attribute `{a.target}` is one {kind} for "
@@ -866,11 +871,10 @@ class SingletonState:
         for target, c in sorted(made.items(), key=lambda kv: kv[1].line):
             lines = writes.get(target)
             cls, _, attr = target.rpartition(".")
-            if not lines or _CACHE_NAME.search(attr):
+            if not lines or CACHE_NAME.search(attr):
                 continue
             inst = c.args[1].value if len(c.args) > 1 else "the instance"
-            role, sev = next(((label, s) for rx, label, s in _ROLE_HINTS if rx.search(attr)),
-                             ("shared state", "warning"))
+            role, sev = _role_of(attr)
             shown = ", ".join(str(x) for x in sorted(set(lines))[:5])
             msg = (f"`self.{attr}` lives on `{inst}`, the one {cls} created for the whole process at module level, "
                    f"and its methods write to it (line {shown}) as {role}; on Workers each isolate has its own "
