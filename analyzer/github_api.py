@@ -106,6 +106,14 @@ def _next_link(header: str | None) -> str | None:
     return None
 
 
+def _env_seconds(name: str, default: float) -> float:
+    """A number of seconds from the environment; the default when unset or not a number."""
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
 class GitHub:
     def __init__(self, token: str, repository: str, api_url: str = "https://api.github.com",
                  timeout: float = 30.0, max_wait: float | None = None,
@@ -115,20 +123,10 @@ class GitHub:
         self.repository = check_repository(repository)
         self.api_url = check_api_url(api_url)
         self.timeout = timeout
-        if deadline is None:
-            try:
-                deadline = float(os.environ.get("CFCOMPAT_GITHUB_DEADLINE", DEFAULT_DEADLINE))
-            except ValueError:
-                deadline = DEFAULT_DEADLINE
-        self.deadline = deadline
+        self.deadline = _env_seconds("CFCOMPAT_GITHUB_DEADLINE", DEFAULT_DEADLINE) if deadline is None else deadline
         self._started: float | None = None     # time.monotonic() of the first request
         self._me: str | None | bool = False     # the authenticated login; None: the token cannot say
-        if max_wait is None:
-            try:
-                max_wait = float(os.environ.get("CFCOMPAT_GITHUB_MAX_WAIT", DEFAULT_MAX_WAIT))
-            except ValueError:
-                max_wait = DEFAULT_MAX_WAIT
-        self.max_wait = max_wait
+        self.max_wait = _env_seconds("CFCOMPAT_GITHUB_MAX_WAIT", DEFAULT_MAX_WAIT) if max_wait is None else max_wait
         self.sleep = sleep
         self.clock = clock
         self.requests = 0
