@@ -19,16 +19,11 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import yaml
+from cfcompat.rules.kb import load_kb as _load
 
 ROOT = Path(__file__).resolve().parent.parent
-KB = ROOT / "rules" / "kb"
 DOC = ROOT / "docs" / "packages.md"
 VERDICTS = ("blocker", "warning", "info", "ok", "build", "pulls-native")
-
-
-def _load(name: str) -> dict:
-    return yaml.safe_load((KB / name).read_text(encoding="utf-8"))
 
 
 def rows() -> list[dict]:

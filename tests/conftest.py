@@ -1,3 +1,4 @@
+import functools
 import os
 from pathlib import Path
 
@@ -23,10 +24,9 @@ def pytest_configure(config):
 BROWSER_TESTS = "test_reports_html_browser.py"
 
 
+@functools.cache
 def _chromium() -> bool:
-    import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from browser import find_chromium
+    from browser import find_chromium      # tests/ is on sys.path: pytest put it there for this conftest
     return find_chromium() is not None
 
 
